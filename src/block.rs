@@ -1,0 +1,145 @@
+//! The one interface the format code reads through: "read these bytes at this byte
+//! offset". Implemented by a disk or file descriptor (`sys::fs::Fd`), by byte slices
+//! (host tests, in-memory images) and by `ExtentReader` (a file seen through its extents
+//! on the disk).
+
+use crate::errno::Errno;
+use crate::text::{Line, Show};
+
+/// Why a read failed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReadError {
+    /// The range lies (partly) outside the source.
+    OutOfRange,
+    /// The source ended before the range did (short read at EOF).
+    Short,
+    /// The kernel refused the read.
+    Errno(Errno),
+}
+
+impl Show for ReadError {
+    fn show(&self, out: &mut Line) {
+        match self {
+            ReadError::OutOfRange => out.push_str("read outside the device"),
+            ReadError::Short => out.push_str("short read"),
+            ReadError::Errno(e) => {
+                out.push_str("read failed: ");
+                e.show(out)
+            }
+        }
+    }
+}
+
+/// A source of bytes addressed by byte offset.
+pub trait BlockReader {
+    /// Fill all of `buf` from byte offset `offset`, or fail.
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError>;
+    /// Size of the source in bytes.
+    fn size(&self) -> u64;
+}
+
+impl<R: BlockReader + ?Sized> BlockReader for &mut R {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        (**self).read_at(offset, buf)
+    }
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+}
+
+/// A memory image (host tests; the in-memory DDI is read through a file instead).
+pub struct SliceReader<'a>(pub &'a [u8]);
+
+impl BlockReader for SliceReader<'_> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        let end = offset.checked_add(buf.len() as u64).ok_or(ReadError::OutOfRange)?;
+        if end > self.0.len() as u64 {
+            return Err(ReadError::OutOfRange);
+        }
+        buf.copy_from_slice(&self.0[offset as usize..end as usize]);
+        Ok(())
+    }
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+}
+
+/// A contiguous run of a file on the underlying device, in bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Extent {
+    /// Byte offset on the device.
+    pub offset: u64,
+    /// Length in bytes (> 0).
+    pub len: u64,
+}
+
+/// The most extents one file may have. A DDI copied onto a healthy ESP has a handful;
+/// each becomes one dm-linear target, so this also bounds the dm table size.
+pub const MAX_EXTENTS: usize = 64;
+
+/// A file's extents in file order.
+pub type Extents = heapless::Vec<Extent, MAX_EXTENTS>;
+
+/// Reads a file through its extents on a device, as if it were a device itself.
+pub struct ExtentReader<'a, R: BlockReader> {
+    pub dev: R,
+    pub extents: &'a [Extent],
+    size: u64,
+}
+
+impl<'a, R: BlockReader> ExtentReader<'a, R> {
+    pub fn new(dev: R, extents: &'a [Extent]) -> Self {
+        let size = extents.iter().map(|e| e.len).fold(0u64, |a, b| a.saturating_add(b));
+        ExtentReader { dev, extents, size }
+    }
+}
+
+impl<R: BlockReader> BlockReader for ExtentReader<'_, R> {
+    fn read_at(&mut self, mut offset: u64, mut buf: &mut [u8]) -> Result<(), ReadError> {
+        let end = offset.checked_add(buf.len() as u64).ok_or(ReadError::OutOfRange)?;
+        if end > self.size {
+            return Err(ReadError::OutOfRange);
+        }
+        let mut base = 0u64; // file offset where the current extent starts
+        for e in self.extents {
+            if buf.is_empty() {
+                break;
+            }
+            let ext_end = base + e.len;
+            if offset < ext_end {
+                let within = offset - base;
+                let n = core::cmp::min(e.len - within, buf.len() as u64) as usize;
+                let (now, rest) = buf.split_at_mut(n);
+                self.dev.read_at(e.offset + within, now)?;
+                buf = rest;
+                offset += n as u64;
+            }
+            base = ext_end;
+        }
+        Ok(())
+    }
+    fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extent_reader_maps_and_bounds() {
+        let disk: [u8; 16] = core::array::from_fn(|i| i as u8);
+        let ext = [Extent { offset: 10, len: 3 }, Extent { offset: 2, len: 4 }];
+        let mut r = ExtentReader::new(SliceReader(&disk), &ext);
+        assert_eq!(r.size(), 7);
+        let mut b = [0u8; 7];
+        r.read_at(0, &mut b).unwrap();
+        assert_eq!(b, [10, 11, 12, 2, 3, 4, 5]);
+        let mut b = [0u8; 3];
+        r.read_at(2, &mut b).unwrap();
+        assert_eq!(b, [12, 2, 3]);
+        assert_eq!(r.read_at(5, &mut b), Err(ReadError::OutOfRange));
+        assert_eq!(r.read_at(u64::MAX, &mut b), Err(ReadError::OutOfRange));
+    }
+}

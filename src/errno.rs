@@ -1,0 +1,57 @@
+//! Linux error numbers as a small value type, decoded in one place (`sys::check`) and
+//! printed by name in every log line.
+
+use crate::text::{Line, Show};
+use linux_raw_sys::errno as e;
+
+/// A Linux errno (the positive number; syscalls return it negated).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Errno(pub u16);
+
+macro_rules! errnos {
+    ($($name:ident),* $(,)?) => {
+        impl Errno {
+            $(pub const $name: Errno = Errno(e::$name as u16);)*
+
+            /// The symbolic name (`"ENOENT"`), or `None` for numbers ddiboot never expects.
+            pub fn name(self) -> Option<&'static str> {
+                match self.0 as u32 {
+                    $(e::$name => Some(stringify!($name)),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+errnos!(
+    EPERM, ENOENT, EINTR, EIO, ENXIO, E2BIG, ENOEXEC, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT,
+    ENOTBLK, EBUSY, EEXIST, ENODEV, ENOTDIR, EISDIR, EINVAL, ENFILE, EMFILE, ENOTTY, EFBIG,
+    ENOSPC, EROFS, ERANGE, ENOSYS, ENOTEMPTY, ELOOP, ENODATA, ENOKEY, EKEYREJECTED, ETIMEDOUT,
+    EOPNOTSUPP, ENOPKG, EBADMSG, EOVERFLOW, ENOBUFS, EADDRNOTAVAIL, EILSEQ,
+);
+
+impl Show for Errno {
+    fn show(&self, out: &mut Line) {
+        match self.name() {
+            Some(n) => out.push_str(n),
+            None => {
+                out.push_str("errno ");
+                out.push_u64(self.0 as u64);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_numbers() {
+        assert_eq!(Errno::ENOENT.0, 2);
+        assert_eq!(Errno(2).name(), Some("ENOENT"));
+        assert_eq!(Line::of(&Errno(22)).as_str(), "EINVAL");
+        assert_eq!(Line::of(&Errno(4000)).as_str(), "errno 4000");
+    }
+}

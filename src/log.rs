@@ -1,0 +1,106 @@
+//! Logging to `/dev/kmsg` (shows in dmesg with timestamps, and on the console by
+//! loglevel), falling back to the console on fd 2 until /dev/kmsg can be opened.
+//!
+//! The kernel rate-limits writes to /dev/kmsg *per open file* (10 lines per 5 s unless
+//! `printk.devkmsg=on`); ddiboot reopens the file before each burst of 10 so that no
+//! message is ever dropped, without changing the system-wide setting.
+
+use crate::sys::fs::{self, Fd};
+use crate::text::Line;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering::Relaxed};
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Level {
+    Err = 3,
+    Warning = 4,
+    Notice = 5,
+    Info = 6,
+    Debug = 7,
+}
+
+static KMSG: AtomicI32 = AtomicI32::new(-1);
+static WRITES: AtomicU32 = AtomicU32::new(0);
+static DEBUG: AtomicBool = AtomicBool::new(false);
+
+/// Lines per open file stay below the kernel's burst of 10.
+const BURST: u32 = 9;
+
+pub fn set_debug(on: bool) {
+    DEBUG.store(on, Relaxed);
+}
+
+pub fn debug_enabled() -> bool {
+    DEBUG.load(Relaxed)
+}
+
+fn open_kmsg() -> i32 {
+    match fs::open(c"/dev/kmsg", fs::O_WRONLY) {
+        Ok(fd) => {
+            let raw = fd.raw();
+            core::mem::forget(fd); // kept in KMSG, closed by `reopen`
+            raw
+        }
+        Err(_) => -1,
+    }
+}
+
+/// (Re)open /dev/kmsg; call once devtmpfs is mounted.
+pub fn init() {
+    reopen();
+}
+
+fn reopen() {
+    let new = open_kmsg();
+    let old = KMSG.swap(new, Relaxed);
+    if old >= 0 {
+        drop(Fd::from_raw(old));
+    }
+    WRITES.store(0, Relaxed);
+}
+
+/// Start a line with the syslog level prefix and our name.
+pub fn start(level: Level) -> Line {
+    let mut l = Line::new();
+    l.push_byte(b'<');
+    l.push_byte(b'0' + level as u8);
+    l.push_str(">ddiboot: ");
+    l
+}
+
+/// Write one finished line (from [`start`]) as one kmsg record.
+pub fn emit(mut line: Line) {
+    line.push_byte(b'\n');
+    if WRITES.fetch_add(1, Relaxed) >= BURST {
+        reopen();
+        WRITES.store(1, Relaxed);
+    }
+    let fd = KMSG.load(Relaxed);
+    if fd < 0 || fs::write_raw(fd, line.as_bytes()).is_err() {
+        // No kmsg (yet): the console, without the "<N>" prefix.
+        let b = line.as_bytes();
+        let _ = fs::write_raw(2, &b[3..]);
+    }
+}
+
+/// `log!(Level::Info, "text ", value, ...)`: every argument implements `text::Show`.
+#[macro_export]
+macro_rules! log {
+    ($lvl:expr, $($arg:expr),+ $(,)?) => {{
+        let mut __l = $crate::log::start($lvl);
+        $( $crate::text::Show::show(&$arg, &mut __l); )+
+        $crate::log::emit(__l);
+    }};
+}
+#[macro_export]
+macro_rules! error { ($($a:expr),+ $(,)?) => { $crate::log!($crate::log::Level::Err, $($a),+) }; }
+#[macro_export]
+macro_rules! warn { ($($a:expr),+ $(,)?) => { $crate::log!($crate::log::Level::Warning, $($a),+) }; }
+#[macro_export]
+macro_rules! info { ($($a:expr),+ $(,)?) => { $crate::log!($crate::log::Level::Info, $($a),+) }; }
+#[macro_export]
+macro_rules! debug {
+    ($($a:expr),+ $(,)?) => {
+        if $crate::log::debug_enabled() { $crate::log!($crate::log::Level::Debug, $($a),+) }
+    };
+}

@@ -1,0 +1,266 @@
+//! Files, directories, block devices.
+
+use super::{check, CPath, Errno, SysResult};
+use crate::block::{BlockReader, ReadError};
+use core::ffi::CStr;
+use linux_raw_sys::general as g;
+use sc::syscall;
+
+/// An owned file descriptor, closed on drop.
+pub struct Fd(i32);
+
+pub const AT_FDCWD: i32 = g::AT_FDCWD;
+pub const O_RDONLY: u32 = g::O_RDONLY;
+pub const O_WRONLY: u32 = g::O_WRONLY;
+pub const O_RDWR: u32 = g::O_RDWR;
+pub const O_DIRECTORY: u32 = g::O_DIRECTORY;
+pub const O_CLOEXEC: u32 = g::O_CLOEXEC;
+pub const O_NOFOLLOW: u32 = g::O_NOFOLLOW;
+
+impl Fd {
+    pub fn raw(&self) -> i32 {
+        self.0
+    }
+
+    /// Wrap a descriptor the kernel handed us (e.g. from an ioctl).
+    pub fn from_raw(fd: i32) -> Fd {
+        Fd(fd)
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // int close(int fd);
+        // SAFETY: closing a descriptor we own; no memory is passed.
+        let _ = unsafe { syscall!(CLOSE, self.0) };
+    }
+}
+
+/// `int openat(int dirfd, const char *pathname, int flags, mode_t mode);`
+pub fn openat(dir: i32, path: &CStr, flags: u32) -> SysResult<Fd> {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    let r = unsafe { syscall!(OPENAT, dir, path.as_ptr(), flags | O_CLOEXEC, 0) };
+    check(r).map(|fd| Fd(fd as i32))
+}
+
+pub fn open(path: &CStr, flags: u32) -> SysResult<Fd> {
+    openat(AT_FDCWD, path, flags)
+}
+
+/// `ssize_t read(int fd, void *buf, size_t count);`
+pub fn read(fd: &Fd, buf: &mut [u8]) -> SysResult<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    check(unsafe { syscall!(READ, fd.0, buf.as_mut_ptr(), buf.len()) })
+}
+
+/// `ssize_t pread64(int fd, void *buf, size_t count, off_t offset);`
+pub fn pread(fd: &Fd, buf: &mut [u8], offset: u64) -> SysResult<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    check(unsafe { syscall!(PREAD64, fd.0, buf.as_mut_ptr(), buf.len(), offset) })
+}
+
+/// `ssize_t write(int fd, const void *buf, size_t count);`
+pub fn write_raw(fd: i32, buf: &[u8]) -> SysResult<usize> {
+    // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
+    check(unsafe { syscall!(WRITE, fd, buf.as_ptr(), buf.len()) })
+}
+
+pub fn write(fd: &Fd, buf: &[u8]) -> SysResult<usize> {
+    write_raw(fd.0, buf)
+}
+
+/// Read a whole (small) file into `buf`; returns the bytes read. A file larger than
+/// `buf` is cut at `buf.len()`.
+pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> SysResult<&'a [u8]> {
+    let fd = open(path, O_RDONLY)?;
+    let mut n = 0;
+    while n < buf.len() {
+        match read(&fd, &mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(&buf[..n])
+}
+
+/// `int mkdirat(int dirfd, const char *pathname, mode_t mode);` — EEXIST is success.
+pub fn mkdir(path: &CStr, mode: u32) -> SysResult<()> {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    match check(unsafe { syscall!(MKDIRAT, AT_FDCWD, path.as_ptr(), mode) }) {
+        Ok(_) | Err(Errno::EEXIST) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `int unlinkat(int dirfd, const char *pathname, int flags);`
+pub fn unlinkat(dir: i32, path: &CStr, flags: u32) -> SysResult<()> {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    check(unsafe { syscall!(UNLINKAT, dir, path.as_ptr(), flags) }).map(drop)
+}
+
+pub const AT_REMOVEDIR: u32 = g::AT_REMOVEDIR;
+
+/// `int chdir(const char *path);`
+pub fn chdir(path: &CStr) -> SysResult<()> {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    check(unsafe { syscall!(CHDIR, path.as_ptr()) }).map(drop)
+}
+
+/// `int chroot(const char *path);`
+pub fn chroot(path: &CStr) -> SysResult<()> {
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    check(unsafe { syscall!(CHROOT, path.as_ptr()) }).map(drop)
+}
+
+/// What `statx` tells us about a file.
+#[derive(Clone, Copy)]
+pub struct FileStat {
+    pub mode: u32,
+    pub size: u64,
+    /// Device holding the file (major, minor).
+    pub dev: (u32, u32),
+    /// For device nodes: the device itself (major, minor).
+    pub rdev: (u32, u32),
+}
+
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFBLK: u32 = 0o060000;
+
+/// `int statx(int dirfd, const char *pathname, int flags, unsigned int mask, struct statx *statxbuf);`
+/// With an empty path this stats `dir` itself (`AT_EMPTY_PATH`). Symlinks are not followed.
+pub fn statx(dir: i32, path: &CStr) -> SysResult<FileStat> {
+    // SAFETY: an all-zero `statx` is a valid value of this plain C struct.
+    let mut st: g::statx = unsafe { core::mem::zeroed() };
+    let flags = g::AT_EMPTY_PATH | g::AT_SYMLINK_NOFOLLOW;
+    // SAFETY: `path` is NUL-terminated; the kernel writes one `struct statx` into `st`.
+    check(unsafe { syscall!(STATX, dir, path.as_ptr(), flags, g::STATX_BASIC_STATS, &mut st as *mut g::statx) })?;
+    Ok(FileStat {
+        mode: st.stx_mode as u32,
+        size: st.stx_size,
+        dev: (st.stx_dev_major, st.stx_dev_minor),
+        rdev: (st.stx_rdev_major, st.stx_rdev_minor),
+    })
+}
+
+pub fn fstat(fd: &Fd) -> SysResult<FileStat> {
+    statx(fd.0, c"")
+}
+
+/// `int fstatfs(int fd, struct statfs *buf);` — only the filesystem magic.
+pub fn fstatfs_type(fd: &Fd) -> SysResult<u64> {
+    // SAFETY: an all-zero `statfs` is a valid value of this plain C struct.
+    let mut st: g::statfs = unsafe { core::mem::zeroed() };
+    // SAFETY: the kernel writes one `struct statfs` into `st`.
+    check(unsafe { syscall!(FSTATFS, fd.0, &mut st as *mut g::statfs) })?;
+    Ok(st.f_type as u64)
+}
+
+pub const RAMFS_MAGIC: u64 = g::RAMFS_MAGIC as u64;
+pub const TMPFS_MAGIC: u64 = g::TMPFS_MAGIC as u64;
+
+/// One entry of a directory listing.
+pub struct DirEntry<'a> {
+    pub name: &'a [u8],
+    pub d_type: u8,
+}
+
+pub const DT_DIR: u8 = g::DT_DIR as u8;
+pub const DT_REG: u8 = g::DT_REG as u8;
+pub const DT_LNK: u8 = g::DT_LNK as u8;
+
+/// Calls `f` for every entry of the open directory `dir` except `.` and `..`.
+/// `ssize_t getdents64(int fd, void *dirp, size_t count);`
+pub fn for_each_entry(dir: &Fd, f: &mut dyn FnMut(&DirEntry) -> bool) -> SysResult<()> {
+    let mut buf = [0u8; 2048];
+    loop {
+        // SAFETY: the kernel writes at most `buf.len()` bytes of dirents into `buf`.
+        let n = check(unsafe { syscall!(GETDENTS64, dir.0, buf.as_mut_ptr(), buf.len()) })?;
+        if n == 0 {
+            return Ok(());
+        }
+        // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+        let mut off = 0;
+        while off + 19 < n {
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            if reclen < 20 || off + reclen > n {
+                return Err(Errno::EIO);
+            }
+            let d_type = buf[off + 18];
+            let raw = &buf[off + 19..off + reclen];
+            let name = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
+            off += reclen;
+            if name == b"." || name == b".." {
+                continue;
+            }
+            if !f(&DirEntry { name, d_type }) {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// `ioctl(fd, BLKGETSIZE64, u64*)` / `ioctl(fd, BLKSSZGET, int*)`.
+pub fn block_geometry(fd: &Fd) -> SysResult<(u64, u32)> {
+    let mut size: u64 = 0;
+    let mut lbs: i32 = 0;
+    // SAFETY: BLKGETSIZE64 writes one u64 into `size`.
+    check(unsafe { syscall!(IOCTL, fd.0, linux_raw_sys::ioctl::BLKGETSIZE64, &mut size as *mut u64) })?;
+    // SAFETY: BLKSSZGET writes one int into `lbs`.
+    check(unsafe { syscall!(IOCTL, fd.0, linux_raw_sys::ioctl::BLKSSZGET, &mut lbs as *mut i32) })?;
+    Ok((size, lbs as u32))
+}
+
+/// A block device (or regular file) opened read-only, read with pread.
+pub struct Device {
+    pub fd: Fd,
+    pub size: u64,
+    /// Logical block size: 512 or 4096 for disks; 0 for regular files (probe).
+    pub block_size: u32,
+    /// (major, minor) of the device node; (0, 0) for a regular file.
+    pub devno: (u32, u32),
+}
+
+impl Device {
+    pub fn open(path: &CStr) -> SysResult<Device> {
+        let fd = open(path, O_RDONLY)?;
+        let st = fstat(&fd)?;
+        if st.mode & S_IFMT == S_IFBLK {
+            let (size, block_size) = block_geometry(&fd)?;
+            Ok(Device { fd, size, block_size, devno: st.rdev })
+        } else {
+            Ok(Device { fd, size: st.size, block_size: 0, devno: (0, 0) })
+        }
+    }
+
+    pub fn open_path(path: &CPath) -> SysResult<Device> {
+        Device::open(path.as_cstr())
+    }
+}
+
+impl BlockReader for Device {
+    fn read_at(&mut self, mut offset: u64, mut buf: &mut [u8]) -> Result<(), ReadError> {
+        let end = offset.checked_add(buf.len() as u64).ok_or(ReadError::OutOfRange)?;
+        if end > self.size {
+            return Err(ReadError::OutOfRange);
+        }
+        while !buf.is_empty() {
+            match pread(&self.fd, buf, offset) {
+                Ok(0) => return Err(ReadError::Short),
+                Ok(n) => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(ReadError::Errno(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn size(&self) -> u64 {
+        self.size
+    }
+}

@@ -1,0 +1,212 @@
+//! Text for log lines without `core::fmt`: a fixed line buffer and a `Show` trait.
+//!
+//! `core::fmt` costs several KiB of code in a binary this small (measured: see
+//! docs/size.md); ddiboot's messages are only strings, integers, hex and error names,
+//! so this small writer is all it needs.
+
+/// Maximum bytes in one log line (the kernel's own record limit is ~1 KiB).
+pub const LINE_MAX: usize = 480;
+
+/// A fixed-size line buffer. Overlong text is cut and marked with `...`.
+pub struct Line {
+    buf: [u8; LINE_MAX],
+    len: usize,
+    cut: bool,
+}
+
+impl Default for Line {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Line {
+    pub const fn new() -> Self {
+        Line { buf: [0; LINE_MAX], len: 0, cut: false }
+    }
+
+    /// A line holding just `v` shown (handy in tests).
+    pub fn of(v: &dyn Show) -> Self {
+        let mut l = Line::new();
+        v.show(&mut l);
+        l
+    }
+
+    pub fn push_byte(&mut self, b: u8) {
+        if self.len < LINE_MAX - 3 {
+            self.buf[self.len] = b;
+            self.len += 1;
+        } else if !self.cut {
+            self.cut = true;
+            self.buf[self.len..self.len + 3].copy_from_slice(b"...");
+            self.len += 3;
+        }
+    }
+
+    pub fn push_bytes(&mut self, s: &[u8]) {
+        for &b in s {
+            self.push_byte(b);
+        }
+    }
+
+    pub fn push_str(&mut self, s: &str) {
+        self.push_bytes(s.as_bytes());
+    }
+
+    /// Decimal.
+    pub fn push_u64(&mut self, mut v: u64) {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.push_bytes(&tmp[i..]);
+    }
+
+    pub fn push_i64(&mut self, v: i64) {
+        if v < 0 {
+            self.push_byte(b'-');
+        }
+        self.push_u64(v.unsigned_abs());
+    }
+
+    /// Lower-case hex, at least `width` digits, no prefix.
+    pub fn push_hex(&mut self, v: u64, width: usize) {
+        let mut started = false;
+        for i in (0..16).rev() {
+            let d = ((v >> (i * 4)) & 0xf) as u8;
+            if d != 0 || started || i < width {
+                started = true;
+                self.push_byte(HEX[d as usize]);
+            }
+        }
+    }
+
+    /// Untrusted bytes (names read from the ESP): printable ASCII kept, the rest as `?`.
+    pub fn push_untrusted(&mut self, s: &[u8]) {
+        for &b in s {
+            self.push_byte(if (0x20..0x7f).contains(&b) { b } else { b'?' });
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed by the helpers above except via push_bytes of
+        // trusted text; fall back to an empty string if that was not UTF-8.
+        core::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.cut = false;
+    }
+}
+
+pub const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Something that can be written into a log line.
+pub trait Show {
+    fn show(&self, out: &mut Line);
+}
+
+impl Show for str {
+    fn show(&self, out: &mut Line) {
+        out.push_str(self)
+    }
+}
+impl<T: Show + ?Sized> Show for &T {
+    fn show(&self, out: &mut Line) {
+        (**self).show(out)
+    }
+}
+macro_rules! show_unsigned {
+    ($($t:ty),*) => {$(impl Show for $t { fn show(&self, out: &mut Line) { out.push_u64(*self as u64) } })*};
+}
+macro_rules! show_signed {
+    ($($t:ty),*) => {$(impl Show for $t { fn show(&self, out: &mut Line) { out.push_i64(*self as i64) } })*};
+}
+show_unsigned!(u8, u16, u32, u64, usize);
+show_signed!(i32, i64);
+
+impl Show for bool {
+    fn show(&self, out: &mut Line) {
+        out.push_str(if *self { "yes" } else { "no" })
+    }
+}
+
+/// `0x`-prefixed hex.
+pub struct Hex(pub u64);
+impl Show for Hex {
+    fn show(&self, out: &mut Line) {
+        out.push_str("0x");
+        out.push_hex(self.0, 1);
+    }
+}
+
+/// Bytes from an untrusted source (sanitised).
+pub struct Untrusted<'a>(pub &'a [u8]);
+impl Show for Untrusted<'_> {
+    fn show(&self, out: &mut Line) {
+        out.push_untrusted(self.0)
+    }
+}
+
+/// Bytes as lower-case hex digits, no separators (root hashes, salts).
+pub struct HexBytes<'a>(pub &'a [u8]);
+impl Show for HexBytes<'_> {
+    fn show(&self, out: &mut Line) {
+        for b in self.0 {
+            out.push_byte(HEX[(b >> 4) as usize]);
+            out.push_byte(HEX[(b & 15) as usize]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_hex() {
+        let mut l = Line::new();
+        l.push_u64(0);
+        l.push_byte(b' ');
+        l.push_u64(18446744073709551615);
+        l.push_byte(b' ');
+        l.push_i64(-42);
+        l.push_byte(b' ');
+        Hex(0xdead).show(&mut l);
+        l.push_byte(b' ');
+        l.push_hex(0x5, 4);
+        l.push_byte(b' ');
+        HexBytes(&[0xab, 0x01]).show(&mut l);
+        assert_eq!(l.as_str(), "0 18446744073709551615 -42 0xdead 0005 ab01");
+    }
+
+    #[test]
+    fn untrusted_is_sanitised_and_long_lines_cut() {
+        assert_eq!(Line::of(&Untrusted(b"a\x1b[2Jb\xff")).as_str(), "a?[2Jb?");
+        let mut l = Line::new();
+        for _ in 0..LINE_MAX * 2 {
+            l.push_byte(b'x');
+        }
+        assert_eq!(l.len(), LINE_MAX);
+        assert!(l.as_str().ends_with("xxx..."));
+    }
+}
