@@ -123,6 +123,25 @@ impl<R: BlockReader> BlockReader for ExtentReader<'_, R> {
     }
 }
 
+/// The part of a file's extents that covers file bytes `[offset, offset + len)`, as
+/// extents on the device. `None` if the range is not inside the file or needs more than
+/// `MAX_EXTENTS` pieces.
+pub fn sub_extents(all: &[Extent], offset: u64, len: u64) -> Option<Extents> {
+    let end = offset.checked_add(len)?;
+    let mut out = Extents::new();
+    let mut base = 0u64;
+    for e in all {
+        let ext_end = base.checked_add(e.len)?;
+        let from = offset.max(base);
+        let to = end.min(ext_end);
+        if from < to {
+            out.push(Extent { offset: e.offset.checked_add(from - base)?, len: to - from }).ok()?;
+        }
+        base = ext_end;
+    }
+    (out.iter().map(|e| e.len).sum::<u64>() == len).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +160,15 @@ mod tests {
         assert_eq!(b, [12, 2, 3]);
         assert_eq!(r.read_at(5, &mut b), Err(ReadError::OutOfRange));
         assert_eq!(r.read_at(u64::MAX, &mut b), Err(ReadError::OutOfRange));
+    }
+
+    #[test]
+    fn sub_extents_cut_and_map() {
+        let ext = [Extent { offset: 1000, len: 100 }, Extent { offset: 5000, len: 50 }, Extent { offset: 200, len: 10 }];
+        let s = sub_extents(&ext, 90, 65).unwrap();
+        assert_eq!(s.as_slice(), &[Extent { offset: 1090, len: 10 }, Extent { offset: 5000, len: 50 }, Extent { offset: 200, len: 5 }]);
+        assert_eq!(sub_extents(&ext, 0, 100).unwrap().as_slice(), &[Extent { offset: 1000, len: 100 }]);
+        assert!(sub_extents(&ext, 150, 11).is_none());
+        assert!(sub_extents(&ext, u64::MAX, 2).is_none());
     }
 }

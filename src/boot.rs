@@ -3,22 +3,21 @@
 //! failed, and any failure (panics included) ends in the `ddiboot.on_failure=` policy.
 //! PID 1 never returns and never exits.
 
-use crate::cmdline::{Config, FailurePolicy, Warning};
+use crate::cmdline::{Config, FailurePolicy, VerityMode, Warning};
+use crate::esp::{self, EspLocator};
+use crate::mapper::{self, ImageSource};
+use crate::verity::{self, RootHash, VerityOptions};
+use crate::{modules, switchroot};
 use crate::errno::Errno;
 use crate::log::Level;
 use crate::sys::fs;
 use crate::sys::mount::{self, MS_NODEV, MS_NOEXEC, MS_NOSUID};
 use crate::sys::process::{self, RebootCmd};
 use crate::text::{Line, Show, Untrusted};
-use core::ffi::{c_char, CStr};
+use core::ffi::CStr;
 use core::sync::atomic::{AtomicU8, AtomicU32, Ordering::Relaxed};
 
-/// What the kernel handed to `/init`.
-pub struct Args {
-    pub argc: usize,
-    pub argv: *const *const c_char,
-    pub envp: *const *const c_char,
-}
+pub use crate::sys::process::Args;
 
 /// The boot steps, for error messages and timings.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -57,24 +56,38 @@ pub enum Cause {
     Sys(Errno),
     /// A plain explanation (no errno involved).
     Msg(&'static str),
+    Read(crate::block::ReadError),
+    Gpt(crate::gpt::GptError),
+    Fat(crate::fat::FatError),
+    Ddi(crate::ddi::DdiError),
+    Verity(crate::verity::VerityError),
 }
 
-/// A failed boot step: "<step>: <what> <object>: <cause>".
+/// A failed boot step. The full story ("<step>: <what> <object>: <cause>") is logged
+/// when the error is made, where the path or device name is at hand; the value itself
+/// stays small so that `Result`s are cheap to pass up (this keeps the binary small).
+#[derive(Clone, Copy, Debug)]
 pub struct Error {
     pub step: Step,
-    pub what: &'static str,
-    object: [u8; 128],
-    object_len: usize,
     pub cause: Cause,
 }
 
 impl Error {
+    /// Log the failure and return it.
+    #[inline(never)]
     pub fn new(step: Step, what: &'static str, object: &[u8], cause: Cause) -> Error {
-        let mut e = Error { step, what, object: [0; 128], object_len: 0, cause };
-        let n = object.len().min(e.object.len());
-        e.object[..n].copy_from_slice(&object[..n]);
-        e.object_len = n;
-        e
+        let mut l = crate::log::start(Level::Err);
+        step.show(&mut l);
+        l.push_str(": ");
+        l.push_str(what);
+        if !object.is_empty() {
+            l.push_byte(b' ');
+            l.push_untrusted(object);
+        }
+        l.push_str(": ");
+        cause.show(&mut l);
+        crate::log::emit(l);
+        Error { step, cause }
     }
 
     pub fn sys(step: Step, what: &'static str, object: &[u8], errno: Errno) -> Error {
@@ -82,19 +95,16 @@ impl Error {
     }
 }
 
-impl Show for Error {
+impl Show for Cause {
     fn show(&self, out: &mut Line) {
-        self.step.show(out);
-        out.push_str(": ");
-        out.push_str(self.what);
-        if self.object_len > 0 {
-            out.push_byte(b' ');
-            out.push_untrusted(&self.object[..self.object_len]);
-        }
-        out.push_str(": ");
-        match self.cause {
+        match self {
             Cause::Sys(e) => e.show(out),
             Cause::Msg(m) => out.push_str(m),
+            Cause::Read(e) => e.show(out),
+            Cause::Gpt(e) => e.show(out),
+            Cause::Fat(e) => e.show(out),
+            Cause::Ddi(e) => e.show(out),
+            Cause::Verity(e) => e.show(out),
         }
     }
 }
@@ -106,7 +116,10 @@ pub trait Context<T> {
 
 impl<T> Context<T> for Result<T, Errno> {
     fn ctx(self, step: Step, what: &'static str, object: &[u8]) -> Result<T, Error> {
-        self.map_err(|e| Error::sys(step, what, object, e))
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(Error::sys(step, what, object, e)),
+        }
     }
 }
 
@@ -163,14 +176,77 @@ pub fn main(args: Args) -> ! {
         ", image ", Untrusted(cfg.image), ", timeout ", cfg.timeout_s, "s"
     );
     debug!("command line: ", Untrusted(line.strip_suffix(b"\n").unwrap_or(line)));
-    let _ = (&args, t0);
-    let e = Error::new(Step::FindDisk, "booting", b"", Cause::Msg("the DDI boot path is not built yet"));
+    let e = boot(&cfg, &args, t0);
     fail(&e)
 }
 
-/// Report `e` and apply the failure policy. Never returns.
+/// Steps 2–8. Returns only when the boot failed.
+fn boot(cfg: &Config, args: &Args, t0: u64) -> Error {
+    match prepare_root(cfg) {
+        Ok(()) => {
+            info!("stage one done in ", (process::boottime_ns() - t0) / 1_000_000, " ms; switching root");
+            switchroot::switch_root(cfg.init, args)
+        }
+        Err(e) => e,
+    }
+}
+
+/// Everything up to a mounted /sysroot.
+fn prepare_root(cfg: &Config) -> Result<(), Error> {
+    let root_hash = trusted_root_hash(cfg)?;
+    let opts = verity_options(cfg)?;
+    let t = process::boottime_ns();
+    modules::load_all()?;
+    let t = step_done("modules", t);
+    let loader = esp::loader_partition_uuid();
+    let mut loc = EspLocator::new(cfg.image, loader).find(cfg.timeout_s)?;
+    let t = step_done("finding the ESP and the DDI", t);
+    let src = ImageSource { dev: &mut loc.disk, extents: &loc.extents };
+    let root = mapper::map_image(src, b"", root_hash.as_ref(), opts)?;
+    let t = step_done("mapping and verity", t);
+    if root.verified {
+        info!("root ", Untrusted(root.path.as_bytes()), " (", root.fstype.name(), ") verified by dm-verity");
+    } else {
+        warn!("ROOT IS NOT VERIFIED (ddiboot.verity=off): ", Untrusted(root.path.as_bytes()), " is mounted as is");
+    }
+    switchroot::mount_root(&root, cfg.overlay)?;
+    step_done("mounting the root", t);
+    Ok(())
+}
+
+/// The trusted root hash from `roothash=`. Without one ddiboot refuses to boot, unless
+/// the user opted out explicitly with `ddiboot.verity=off`.
+fn trusted_root_hash(cfg: &Config) -> Result<Option<RootHash>, Error> {
+    match (cfg.roothash, cfg.verity) {
+        (Some(hex), VerityMode::Required) => verity::parse_root_hash(hex)
+            .map(Some)
+            .map_err(|e| Error::new(Step::CommandLine, "roothash=", b"", Cause::Verity(e))),
+        (None, VerityMode::Required) => Err(Error::new(
+            Step::CommandLine,
+            "no roothash= on the command line",
+            b"",
+            Cause::Msg("refusing to boot an unverified root (ddiboot.verity=off allows it)"),
+        )),
+        (_, VerityMode::Off) => Ok(None),
+    }
+}
+
+fn verity_options(cfg: &Config) -> Result<VerityOptions, Error> {
+    let Some(words) = cfg.verity_options else { return Ok(VerityOptions::NONE) };
+    verity::parse_options(words, &mut |w| warn!("ignoring unsupported verity option ", Untrusted(w)))
+        .map_err(|e| Error::new(Step::CommandLine, "systemd.verity_root_options=", b"", Cause::Verity(e)))
+}
+
+/// Log a step's duration at debug level; returns the new start time.
+fn step_done(what: &str, since: u64) -> u64 {
+    let now = process::boottime_ns();
+    debug!("step: ", what, " took ", (now - since) / 1000, " us");
+    now
+}
+
+/// Apply the failure policy after `e` (already logged where it happened). Never returns.
 pub fn fail(e: &Error) -> ! {
-    error!("boot failed: ", e);
+    error!("boot failed while ", e.step);
     apply_policy()
 }
 

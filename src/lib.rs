@@ -16,6 +16,7 @@
 
 pub mod block;
 pub mod cmdline;
+pub mod crc32;
 pub mod ddi;
 pub mod errno;
 pub mod fat;
@@ -35,3 +36,11 @@ pub mod log;
 
 #[cfg(target_os = "linux")]
 pub mod boot;
+#[cfg(target_os = "linux")]
+pub mod esp;
+#[cfg(target_os = "linux")]
+pub mod mapper;
+#[cfg(target_os = "linux")]
+pub mod modules;
+#[cfg(target_os = "linux")]
+pub mod switchroot;

@@ -202,6 +202,12 @@ pub fn for_each_entry(dir: &Fd, f: &mut dyn FnMut(&DirEntry) -> bool) -> SysResu
     }
 }
 
+/// Back to the first entry of a directory (`lseek(fd, 0, SEEK_SET)`).
+pub fn rewind(fd: &Fd) -> SysResult<()> {
+    // SAFETY: no memory is passed.
+    check(unsafe { syscall!(LSEEK, fd.0, 0, 0) }).map(drop)
+}
+
 /// `ioctl(fd, BLKGETSIZE64, u64*)` / `ioctl(fd, BLKSSZGET, int*)`.
 pub fn block_geometry(fd: &Fd) -> SysResult<(u64, u32)> {
     let mut size: u64 = 0;

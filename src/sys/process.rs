@@ -5,6 +5,24 @@ use core::ffi::{c_char, CStr};
 use linux_raw_sys::general as g;
 use sc::syscall;
 
+/// What the kernel handed to `/init` on its stack (see main.rs).
+pub struct Args {
+    pub argc: usize,
+    pub argv: *const *const c_char,
+    pub envp: *const *const c_char,
+}
+
+impl Args {
+    /// `argv[i]`, or NULL past the end.
+    pub fn arg(&self, i: usize) -> *const c_char {
+        if i >= self.argc {
+            return core::ptr::null();
+        }
+        // SAFETY: the kernel put `argc` valid pointers at `argv` (main.rs), and i < argc.
+        unsafe { *self.argv.add(i) }
+    }
+}
+
 /// Nanoseconds since boot (CLOCK_BOOTTIME: the clock printk timestamps follow).
 /// `int clock_gettime(clockid_t clockid, struct timespec *tp);`
 pub fn boottime_ns() -> u64 {

@@ -1,0 +1,152 @@
+//! Steps 5–6: map the DDI's partitions out of the file's extents with dm-linear, and put
+//! dm-verity on top with the trusted root hash.
+//!
+//! No vfat driver and no copy: each DDI partition becomes a dm-linear device whose
+//! targets are the pieces of the DDI file's extents that the partition covers. Every
+//! byte read through them is still unverified; only the dm-verity device on top is
+//! trusted, and only because its root hash came from the signed command line.
+
+use crate::block::{sub_extents, Extent, ExtentReader};
+use crate::boot::{Cause, Context, Error, Step};
+use crate::ddi::{self, DdiSelection};
+use crate::fsdetect::{self, FsType};
+use crate::gpt::{read_gpt, Partition};
+use crate::sys::dm::{DevNo, DmControl, Table};
+use crate::sys::fs::Device;
+use crate::sys::CPath;
+use crate::text::{Line, Untrusted};
+use crate::verity::{self, RootHash, TableBuf, VerityOptions, VerityParams};
+
+/// The root filesystem's block device, ready to mount.
+pub struct MappedRoot {
+    pub dev: DevNo,
+    pub path: CPath,
+    pub fstype: FsType,
+    pub verified: bool,
+}
+
+/// How the DDI is reached: a disk (or loop device) and the file's extents on it.
+pub struct ImageSource<'a> {
+    pub dev: &'a mut Device,
+    pub extents: &'a [Extent],
+}
+
+/// dm device names (`ddiboot-root`, ...); `tag` tells attempts apart when several
+/// DDIs are tried (`ddiboot-2-root`).
+struct Names {
+    data: Line,
+    hash: Line,
+    root: Line,
+}
+
+fn names(tag: &[u8]) -> Names {
+    let mk = |what: &str| {
+        let mut l = Line::new();
+        l.push_str("ddiboot");
+        l.push_bytes(tag);
+        l.push_str(what);
+        l
+    };
+    Names { data: mk("-data"), hash: mk("-hash"), root: mk("-root") }
+}
+
+/// Map the DDI: its GPT, the partitions for this architecture, dm-verity (unless
+/// `root_hash` is `None`, the explicit `ddiboot.verity=off`), and the filesystem type.
+pub fn map_image(
+    src: ImageSource,
+    tag: &[u8],
+    root_hash: Option<&RootHash>,
+    opts: VerityOptions,
+) -> Result<MappedRoot, Error> {
+    let disk_dev = src.dev.devno;
+    let disk_lbs = src.dev.block_size.max(512);
+    let gpt = read_gpt(&mut ExtentReader::new(&mut *src.dev, src.extents), None)
+        .map_err(|e| Error::new(Step::MapImage, "reading the DDI's partition table", b"", Cause::Gpt(e)))?;
+    let sel: DdiSelection = ddi::select(&gpt, ddi::NATIVE_ARCH, root_hash.map(|h| h.as_bytes()))
+        .map_err(|e| Error::new(Step::MapImage, "choosing partitions in the DDI", b"", Cause::Ddi(e)))?;
+    debug!("DDI: data partition ", sel.data.number, ", verity partition ", sel.verity.map_or(0, |p| p.number));
+    let n = names(tag);
+    let dm = DmControl::open().ctx(Step::MapImage, "opening", b"/dev/mapper/control")?;
+    let bs = gpt.block_size;
+    let data_extents = partition_extents(src.extents, &sel.data, bs, disk_lbs)?;
+    let data = linear(&dm, &n.data, disk_dev, &data_extents)?;
+    let Some(root_hash) = root_hash else {
+        return finish(data, false);
+    };
+    let Some(vpart) = sel.verity else {
+        let _ = dm.remove(n.data.as_bytes());
+        return Err(Error::new(Step::Verity, "no verity partition in the DDI", b"", Cause::Msg("cannot verify")));
+    };
+    let result = (|| {
+        let hash_extents = partition_extents(src.extents, &vpart, bs, disk_lbs)?;
+        let sb = verity::read_superblock(&mut ExtentReader::new(&mut *src.dev, &hash_extents))
+            .map_err(|e| Error::new(Step::Verity, "reading the verity superblock", b"", Cause::Verity(e)))?;
+        let params = VerityParams::new(&sb, sel.data.byte_len(bs), vpart.byte_len(bs), root_hash.as_bytes())
+            .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
+            .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
+        let hash = linear(&dm, &n.hash, disk_dev, &hash_extents)?;
+        let mut tb = TableBuf::new();
+        params
+            .write_table(data, hash, opts, &mut tb)
+            .map_err(|e| Error::new(Step::Verity, "building the verity table", b"", Cause::Verity(e)))?;
+        debug!("verity table: ", Untrusted(tb.as_bytes()));
+        let mut t = Table::new();
+        t.push(params.data_sectors(), b"verity", tb.as_bytes())
+            .ctx(Step::Verity, "building the table for", n.root.as_bytes())?;
+        let root = dm
+            .activate(n.root.as_bytes(), n.root.as_bytes(), &mut t, true)
+            .ctx(Step::Verity, "activating", n.root.as_bytes());
+        if root.is_err() {
+            let _ = dm.remove(n.hash.as_bytes());
+        }
+        root
+    })();
+    match result {
+        Ok(root) => finish(root, true),
+        Err(e) => {
+            let _ = dm.remove(n.data.as_bytes());
+            Err(e)
+        }
+    }
+}
+
+/// The disk extents of one DDI partition, checked against the disk's block size
+/// (dm-linear targets must be aligned to it).
+fn partition_extents(all: &[Extent], p: &Partition, bs: u32, disk_lbs: u32) -> Result<crate::block::Extents, Error> {
+    let bad = |m| Error::new(Step::MapImage, "partition", b"", Cause::Msg(m));
+    let x = sub_extents(all, p.byte_offset(bs), p.byte_len(bs)).ok_or_else(|| bad("lies outside the DDI file"))?;
+    let lbs = disk_lbs as u64;
+    if x.iter().any(|e| e.offset % lbs != 0 || e.len % lbs != 0) {
+        return Err(bad("is not aligned to the disk's logical block size"));
+    }
+    Ok(x)
+}
+
+/// A read-only dm-linear device over `extents` of the disk `disk`.
+fn linear(dm: &DmControl, name: &Line, disk: DevNo, extents: &[Extent]) -> Result<DevNo, Error> {
+    let mut t = Table::new();
+    for e in extents {
+        let mut p = Line::new();
+        p.push_u64(disk.0 as u64);
+        p.push_byte(b':');
+        p.push_u64(disk.1 as u64);
+        p.push_byte(b' ');
+        p.push_u64(e.offset / 512);
+        t.push(e.len / 512, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name.as_bytes())?;
+    }
+    dm.activate(name.as_bytes(), name.as_bytes(), &mut t, true)
+        .ctx(Step::MapImage, "creating", name.as_bytes())
+}
+
+/// Name the device node and detect the filesystem by reading through it (through
+/// dm-verity when verified, so the magic read is already checked).
+fn finish(dev: DevNo, verified: bool) -> Result<MappedRoot, Error> {
+    let mut minor = Line::new();
+    minor.push_u64(dev.1 as u64);
+    let path = CPath::join(&[b"/dev/dm-", minor.as_bytes()]).ok_or_else(|| Error::new(Step::MountRoot, "device", b"", Cause::Msg("name too long")))?;
+    let mut d = Device::open_path(&path).ctx(Step::MountRoot, "opening", path.as_bytes())?;
+    let fstype = fsdetect::detect(&mut d)
+        .map_err(|e| Error::new(Step::MountRoot, "reading the root filesystem on", path.as_bytes(), Cause::Read(e)))?
+        .ok_or_else(|| Error::new(Step::MountRoot, "detecting the filesystem on", path.as_bytes(), Cause::Msg("not erofs, squashfs or ext4")))?;
+    Ok(MappedRoot { dev, path, fstype, verified })
+}

@@ -1,0 +1,44 @@
+//! Step 2: load the kernel modules shipped in the initrd.
+//!
+//! `scripts/mkinitrd` puts them in `/modules/` and lists them, dependencies first, in
+//! `/modules/order` (one file name per line). Each file is loaded with finit_module(2)
+//! and then deleted: it is initramfs memory, needed no longer.
+
+use crate::boot::{Context, Error, Step};
+use crate::errno::Errno;
+use crate::sys::fs::{self, AT_FDCWD};
+use crate::sys::{module, CPath};
+use crate::text::Untrusted;
+
+/// Load every module named in `/modules/order`. A missing list means "no modules"
+/// (a kernel with everything built in).
+pub fn load_all() -> Result<(), Error> {
+    let mut buf = [0u8; 4096];
+    let list = match fs::read_file(c"/modules/order", &mut buf) {
+        Ok(l) => l,
+        Err(Errno::ENOENT) => {
+            debug!("no /modules/order: no modules to load");
+            return Ok(());
+        }
+        Err(e) => return Err(Error::sys(Step::Modules, "reading", b"/modules/order", e)),
+    };
+    let (mut loaded, mut present) = (0u32, 0u32);
+    for name in list.split(|&b| b == b'\n').map(|l| l.trim_ascii()).filter(|l| !l.is_empty()) {
+        let path = CPath::join(&[b"/modules/", name])
+            .ok_or_else(|| Error::new(Step::Modules, "module name too long:", name, crate::boot::Cause::Msg("bad /modules/order")))?;
+        let fd = fs::open(path.as_cstr(), fs::O_RDONLY).ctx(Step::Modules, "opening module", name)?;
+        match module::finit_module(&fd) {
+            Ok(()) => loaded += 1,
+            // Built in, or loaded already: what we wanted is there.
+            Err(Errno::EEXIST) => present += 1,
+            Err(e) => return Err(Error::sys(Step::Modules, "loading module", name, e)),
+        }
+        drop(fd);
+        if let Err(e) = fs::unlinkat(AT_FDCWD, path.as_cstr(), 0) {
+            debug!("could not delete ", Untrusted(path.as_bytes()), ": ", e);
+        }
+        debug!("module ", Untrusted(name), " ready");
+    }
+    debug!("modules: ", loaded, " loaded, ", present, " already present");
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! Steps 7–8: mount the verified root (optionally under a tmpfs overlay) and hand the
+//! machine over to its init.
+//!
+//! switch_root follows util-linux and systemd: move /dev, /proc, /sys and /run into the
+//! new root, move the new root onto `/`, chroot into it, delete what is left of the
+//! initramfs (it cannot be unmounted; deleting frees its memory), exec init.
+
+use crate::boot::{Args, Cause, Context, Error, Step};
+use crate::cmdline::Overlay;
+use crate::errno::Errno;
+use crate::mapper::MappedRoot;
+use crate::sys::fs::{self, Fd, AT_REMOVEDIR, O_DIRECTORY, O_NOFOLLOW, O_RDONLY};
+use crate::sys::mount::{self, MNT_DETACH, MS_MOVE, MS_NODEV, MS_NOSUID, MS_RDONLY};
+use crate::sys::process::execve;
+use crate::sys::CPath;
+use crate::text::Untrusted;
+use core::ffi::{c_char, CStr};
+
+const SYSROOT: &CStr = c"/sysroot";
+
+/// Mount the root device at /sysroot (read-only), under a tmpfs overlay if asked.
+pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
+    let fstype = fstype_cstr(root);
+    let dev = root.path.as_cstr();
+    fs::mkdir(SYSROOT, 0o755).ctx(Step::MountRoot, "creating", b"/sysroot")?;
+    if overlay == Overlay::None {
+        return mount::mount(Some(dev), SYSROOT, Some(fstype), MS_RDONLY, None)
+            .ctx(Step::MountRoot, "mounting", root.path.as_bytes());
+    }
+    // The lower (verified, read-only) root and the writable upper layer live on a
+    // tmpfs at /run, which moves into the new root with everything under it.
+    fs::mkdir(c"/run", 0o755).ctx(Step::MountRoot, "creating", b"/run")?;
+    mount::mount(Some(c"tmpfs"), c"/run", Some(c"tmpfs"), MS_NOSUID | MS_NODEV, Some(c"mode=0755"))
+        .ctx(Step::MountRoot, "mounting tmpfs on", b"/run")?;
+    for d in [c"/run/ddiboot", c"/run/ddiboot/lower", c"/run/ddiboot/upper", c"/run/ddiboot/work"] {
+        fs::mkdir(d, 0o755).ctx(Step::MountRoot, "creating", d.to_bytes())?;
+    }
+    mount::mount(Some(dev), c"/run/ddiboot/lower", Some(fstype), MS_RDONLY, None)
+        .ctx(Step::MountRoot, "mounting", root.path.as_bytes())?;
+    mount::mount(
+        Some(c"overlay"),
+        SYSROOT,
+        Some(c"overlay"),
+        0,
+        Some(c"lowerdir=/run/ddiboot/lower,upperdir=/run/ddiboot/upper,workdir=/run/ddiboot/work"),
+    )
+    .ctx(Step::MountRoot, "mounting overlayfs on", b"/sysroot")
+}
+
+fn fstype_cstr(root: &MappedRoot) -> &'static CStr {
+    use crate::fsdetect::FsType;
+    match root.fstype {
+        FsType::Erofs => c"erofs",
+        FsType::Squashfs => c"squashfs",
+        FsType::Ext4 => c"ext4",
+    }
+}
+
+/// Move the API filesystems into /sysroot, make it `/`, free the initramfs and exec
+/// init. Returns only on failure.
+pub fn switch_root(init: Option<&[u8]>, args: &Args) -> Error {
+    match enter_new_root() {
+        Ok(()) => exec_init(init, args),
+        Err(e) => e,
+    }
+}
+
+fn enter_new_root() -> Result<(), Error> {
+    for (dir, target) in [(c"/dev", c"/sysroot/dev"), (c"/proc", c"/sysroot/proc"), (c"/sys", c"/sysroot/sys"), (c"/run", c"/sysroot/run")] {
+        if fs::open(target, O_RDONLY | O_DIRECTORY).is_ok() {
+            match mount::mount(Some(dir), target, None, MS_MOVE, None) {
+                Ok(()) => continue,
+                Err(Errno::EINVAL) => continue, // not a mount point (e.g. no /run): nothing to move
+                Err(e) => warn!("cannot move ", Untrusted(dir.to_bytes()), " into the new root: ", e),
+            }
+        } else {
+            warn!("the new root has no ", Untrusted(dir.to_bytes()), "; detaching it");
+        }
+        let _ = mount::umount2(dir, MNT_DETACH);
+    }
+    fs::chdir(SYSROOT).ctx(Step::SwitchRoot, "entering", b"/sysroot")?;
+    let old_root = fs::open(c"/", O_RDONLY | O_DIRECTORY).ctx(Step::SwitchRoot, "opening", b"/")?;
+    mount::mount(Some(c"."), c"/", None, MS_MOVE, None).ctx(Step::SwitchRoot, "moving /sysroot to", b"/")?;
+    fs::chroot(c".").ctx(Step::SwitchRoot, "chroot into", b"the new root")?;
+    fs::chdir(c"/").ctx(Step::SwitchRoot, "entering", b"/")?;
+    free_initramfs(&old_root);
+    Ok(())
+}
+
+/// Delete the old initramfs contents through `root` (only if it really is a ramfs or
+/// tmpfs, and never crossing into another filesystem).
+fn free_initramfs(root: &Fd) {
+    match fs::fstatfs_type(root) {
+        Ok(fs::RAMFS_MAGIC) | Ok(fs::TMPFS_MAGIC) => {}
+        _ => {
+            warn!("old root is not an initramfs; not deleting it");
+            return;
+        }
+    }
+    let Ok(st) = fs::fstat(root) else { return };
+    delete_tree(root, st.dev, 0);
+}
+
+fn delete_tree(dir: &Fd, dev: (u32, u32), depth: u32) {
+    if depth > 16 {
+        return;
+    }
+    // Names are collected first: deleting while getdents64 walks is unspecified.
+    loop {
+        let mut names: heapless::Vec<(heapless::Vec<u8, 64>, bool), 32> = heapless::Vec::new();
+        let _ = fs::for_each_entry(dir, &mut |e| {
+            if let Ok(n) = heapless::Vec::from_slice(e.name) {
+                let _ = names.push((n, e.d_type == fs::DT_DIR));
+            }
+            !names.is_full()
+        });
+        if names.is_empty() {
+            return;
+        }
+        let mut progress = false;
+        for (name, is_dir) in &names {
+            let Some(c) = CPath::join(&[name]) else { continue };
+            if *is_dir {
+                let Ok(sub) = fs::openat(dir.raw(), c.as_cstr(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else { continue };
+                match fs::fstat(&sub) {
+                    Ok(st) if st.dev == dev => delete_tree(&sub, dev, depth + 1),
+                    _ => continue, // a mount point: leave it alone
+                }
+                progress |= fs::unlinkat(dir.raw(), c.as_cstr(), AT_REMOVEDIR).is_ok();
+            } else {
+                progress |= fs::unlinkat(dir.raw(), c.as_cstr(), 0).is_ok();
+            }
+        }
+        if !progress {
+            return;
+        }
+        // Rewind for the next batch: reopen is simplest with getdents64.
+        let _ = crate::sys::fs::rewind(dir);
+    }
+}
+
+/// Exec `init=` or, without it, the usual candidates; returns the last failure.
+fn exec_init(init: Option<&[u8]>, args: &Args) -> Error {
+    const FALLBACKS: [&[u8]; 4] = [b"/sbin/init", b"/etc/init", b"/bin/init", b"/bin/sh"];
+    let one = [init.unwrap_or(b"")];
+    let candidates: &[&[u8]] = if init.is_some() { &one } else { &FALLBACKS };
+    for path in candidates {
+        let Some(p) = CPath::join(&[path]) else { continue };
+        // argv: the init path, then what the kernel passed to us after argv[0].
+        let mut argv: [*const c_char; 32] = [core::ptr::null(); 32];
+        argv[0] = p.as_cstr().as_ptr();
+        let extra = args.argc.saturating_sub(1).min(argv.len() - 2);
+        for (i, slot) in argv[1..=extra].iter_mut().enumerate() {
+            // SAFETY-free: `args.argv` holds `argc` valid pointers (see main.rs); we copy
+            // the pointers, not what they point to.
+            *slot = args.arg(i + 1);
+        }
+        info!("starting ", Untrusted(path));
+        let e = execve(p.as_cstr(), argv.as_ptr(), args.envp);
+        warn!("cannot execute ", Untrusted(path), ": ", e);
+    }
+    Error::new(Step::SwitchRoot, "executing init", b"", Cause::Msg("no init could be started (init= or /sbin/init, /etc/init, /bin/init, /bin/sh)"))
+}
+
