@@ -24,8 +24,9 @@ const BPB_FS_VER: usize = 42;
 const BPB_ROOT_CLUS: usize = 44;
 const BS_SIGNATURE: usize = 510;
 
-/// Directory entry attributes (§7.4 DIR_Attr).
+/// DIR_Attr: volume label (§7.4).
 pub const ATTR_VOLUME_ID: u8 = 0x08;
+/// DIR_Attr: directory (§7.4).
 pub const ATTR_DIRECTORY: u8 = 0x10;
 /// Long-name entries have this in the low 6 attribute bits (§7.5).
 const ATTR_LONG_NAME: u8 = 0x0F;
@@ -1260,7 +1261,7 @@ mod tests {
         // The raw FAT bytes really straddle: byte 511 holds the top nibble of 340's entry
         // (-> 100) and the low nibble of 341's (-> 2730), byte 512 the rest of 341's.
         let fat = BPS;
-        assert_eq!(img.buf[fat + 511], ((2730 & 0xF) << 4 | 100 >> 8) as u8);
+        assert_eq!(img.buf[fat + 511], 0xA0); // 2730 = 0xAAA: low nibble 0xA; 100 >> 8 = 0
         assert_eq!(img.buf[fat + 512], (2730 >> 4) as u8);
     }
 

@@ -14,7 +14,7 @@ use crate::gpt::{read_gpt, Partition};
 use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
 use crate::sys::CPath;
-use crate::text::{Line, Untrusted};
+use crate::text::{HexBytes, Line, Show, Untrusted};
 use crate::verity::{self, RootHash, TableBuf, VerityOptions, VerityParams};
 
 /// The root filesystem's block device, ready to mount.
@@ -93,8 +93,13 @@ pub fn map_image(
         let mut t = Table::new();
         t.push(params.data_sectors(), b"verity", tb.as_bytes())
             .ctx(Step::Verity, "building the table for", n.root.as_bytes())?;
+        // The uuid carries the trusted root hash, so a booted system can tell what was
+        // verified from /sys/block/dm-N/dm/uuid.
+        let mut uuid = Line::new();
+        uuid.push_str("DDIBOOT-VERITY-");
+        HexBytes(root_hash.as_bytes()).show(&mut uuid);
         let root = dm
-            .activate(n.root.as_bytes(), n.root.as_bytes(), &mut t, true)
+            .activate(n.root.as_bytes(), uuid.as_bytes(), &mut t, true)
             .ctx(Step::Verity, "activating", n.root.as_bytes());
         if root.is_err() {
             let _ = dm.remove(n.hash.as_bytes());
