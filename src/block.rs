@@ -30,6 +30,16 @@ impl Show for ReadError {
     }
 }
 
+/// `a / b` rounded up, and 0 for `b == 0`: `u64::div_ceil` without its divide-by-zero
+/// panic (a panic site costs a call, a location record and its file name; the callers
+/// only divide by validated, non-zero sizes).
+pub fn div_ceil(a: u64, b: u64) -> u64 {
+    match core::num::NonZeroU64::new(b) {
+        Some(b) => a / b + (a % b != 0) as u64,
+        None => 0,
+    }
+}
+
 /// A source of bytes addressed by byte offset.
 pub trait BlockReader {
     /// Fill all of `buf` from byte offset `offset`, or fail.

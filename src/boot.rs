@@ -65,11 +65,11 @@ pub enum Cause {
 
 /// A failed boot step. The full story ("<step>: <what> <object>: <cause>") is logged
 /// when the error is made, where the path or device name is at hand; the value itself
-/// stays small so that `Result`s are cheap to pass up (this keeps the binary small).
+/// is only the step, one byte, so that `Result`s are cheap to pass up (moving a cause
+/// along with it cost several hundred bytes of copies: docs/size.md).
 #[derive(Clone, Copy, Debug)]
 pub struct Error {
     pub step: Step,
-    pub cause: Cause,
 }
 
 impl Error {
@@ -86,8 +86,8 @@ impl Error {
         }
         l.push_str(": ");
         cause.show(&mut l);
-        crate::log::emit(l);
-        Error { step, cause }
+        crate::log::emit(&mut l);
+        Error { step }
     }
 
     pub fn sys(step: Step, what: &'static str, object: &[u8], errno: Errno) -> Error {
@@ -134,13 +134,13 @@ fn read_cmdline(buf: &mut [u8]) -> Result<&[u8], Error> {
 
 /// Mount devtmpfs, proc and sysfs (already mounted is fine).
 fn early_mounts() -> Result<(), Error> {
-    let fl = MS_NOSUID | MS_NOEXEC | MS_NODEV;
-    let mounts: [(&CStr, &CStr, u32, Option<&CStr>); 3] = [
+    const FL: u32 = MS_NOSUID | MS_NOEXEC | MS_NODEV;
+    static MOUNTS: [(&CStr, &CStr, u32, Option<&CStr>); 3] = [
         (c"/dev", c"devtmpfs", MS_NOSUID, Some(c"mode=0755")),
-        (c"/proc", c"proc", fl, None),
-        (c"/sys", c"sysfs", fl, None),
+        (c"/proc", c"proc", FL, None),
+        (c"/sys", c"sysfs", FL, None),
     ];
-    for (dir, fstype, flags, data) in mounts {
+    for &(dir, fstype, flags, data) in &MOUNTS {
         fs::mkdir(dir, 0o755).ctx(Step::EarlyMounts, "creating", dir.to_bytes())?;
         match mount::mount(Some(fstype), dir, Some(fstype), flags, data) {
             Ok(()) | Err(Errno::EBUSY) => {}
@@ -175,7 +175,11 @@ pub fn main(args: Args) -> ! {
         "ddiboot ", env!("CARGO_PKG_VERSION"), " running as PID ", process::getpid(),
         ", image ", Untrusted(cfg.image), ", timeout ", cfg.timeout_s, "s"
     );
-    debug!("command line: ", Untrusted(line.strip_suffix(b"\n").unwrap_or(line)));
+    let shown = match line.split_last() {
+        Some((b'\n', head)) => head,
+        _ => line,
+    };
+    debug!("command line: ", Untrusted(shown));
     let e = boot(&cfg, &args, t0);
     fail(&e)
 }

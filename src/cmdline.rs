@@ -36,19 +36,18 @@ impl<'a> Iterator for Params<'a> {
             }
             s = tail;
         }
-        if s.is_empty() {
-            self.rest = s;
-            return None;
-        }
-        let quoted = s[0] == b'"';
-        if quoted {
-            s = &s[1..];
-        }
+        let (quoted, s) = match s.split_first() {
+            None => {
+                self.rest = s;
+                return None;
+            }
+            Some((b'"', tail)) => (true, tail),
+            Some(_) => (false, s),
+        };
         let mut in_quote = quoted;
         let mut equals = None;
         let mut i = 0;
-        while i < s.len() {
-            let b = s[i];
+        for &b in s {
             if is_space(b) && !in_quote {
                 break;
             }
@@ -60,8 +59,9 @@ impl<'a> Iterator for Params<'a> {
             }
             i += 1;
         }
-        let word = &s[..i];
-        self.rest = &s[i..];
+        // `split_at_checked`, not indexing: no panic path (docs/size.md).
+        let (word, rest) = s.split_at_checked(i).unwrap_or((s, &[]));
+        self.rest = rest;
         // A closing quote at the end of the word is dropped (both forms).
         let strip_end = |w: &'a [u8]| match w.split_last() {
             Some((b'"', head)) => head,
@@ -71,8 +71,8 @@ impl<'a> Iterator for Params<'a> {
         Some(match equals {
             None => Param { key: word_end, value: None },
             Some(e) => {
-                let key = &word[..e];
-                let mut value = &word_end[core::cmp::min(e + 1, word_end.len())..];
+                let key = word.get(..e).unwrap_or(word);
+                let mut value = word_end.get(e + 1..).unwrap_or(&[]);
                 if let Some((b'"', v)) = value.split_first() {
                     value = if quoted { v } else { strip_end(v) };
                 }
@@ -167,13 +167,44 @@ fn parse_u32(v: &[u8]) -> Option<u32> {
     v.iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + (b - b'0') as u32))
 }
 
-fn parse_bool(v: Option<&[u8]>) -> Option<bool> {
-    match v {
-        None | Some(b"1" | b"yes" | b"true" | b"on") => Some(true),
-        Some(b"0" | b"no" | b"false" | b"off") => Some(false),
-        _ => None,
-    }
+/// The value of `v` in `table` (exact match). Keys are compared as slices, not with
+/// byte-string patterns: a `match` on `b"..."` compiles to one compare per byte, which
+/// cost about 2 KiB here (docs/size.md).
+fn lookup<T: Copy>(v: Option<&[u8]>, table: &[(&[u8], T)]) -> Option<T> {
+    let v = v?;
+    table.iter().find(|(k, _)| *k == v).map(|&(_, t)| t)
 }
+
+fn parse_bool(v: Option<&[u8]>) -> Option<bool> {
+    const WORDS: [(&[u8], bool); 8] = [
+        (b"1", true),
+        (b"yes", true),
+        (b"true", true),
+        (b"on", true),
+        (b"0", false),
+        (b"no", false),
+        (b"false", false),
+        (b"off", false),
+    ];
+    if v.is_none() {
+        return Some(true);
+    }
+    lookup(v, &WORDS)
+}
+
+/// The keys ddiboot reads, in the order of `Config::parse`'s `match`.
+const KEYS: [&[u8]; 10] = [
+    b"roothash",
+    b"init",
+    b"systemd.verity_root_options",
+    b"ddiboot.image",
+    b"ddiboot.timeout",
+    b"ddiboot.failure_delay",
+    b"ddiboot.on_failure",
+    b"ddiboot.debug",
+    b"ddiboot.verity",
+    b"ddiboot.overlay",
+];
 
 impl<'a> Config<'a> {
     /// Type the command line. Unknown `ddiboot.*` keys and bad values are passed to
@@ -184,46 +215,89 @@ impl<'a> Config<'a> {
             if p.key == b"--" {
                 break;
             }
-            let mut bad = |problem| warn(Warning { key: p.key, problem });
             let v = p.value;
-            match p.key {
-                b"roothash" => c.roothash = v.filter(|v| !v.is_empty()),
-                b"init" => c.init = v.filter(|v| !v.is_empty()),
-                b"systemd.verity_root_options" => c.verity_options = v,
-                b"ddiboot.image" => match v {
-                    Some(path) if path.first() == Some(&b'/') => c.image = path,
-                    _ => bad("must be an absolute path on the ESP"),
+            let problem = match KEYS.iter().position(|k| *k == p.key) {
+                Some(0) => {
+                    c.roothash = v.filter(|v| !v.is_empty());
+                    None
+                }
+                Some(1) => {
+                    c.init = v.filter(|v| !v.is_empty());
+                    None
+                }
+                Some(2) => {
+                    c.verity_options = v;
+                    None
+                }
+                Some(3) => match v {
+                    Some(path) if path.first() == Some(&b'/') => {
+                        c.image = path;
+                        None
+                    }
+                    _ => Some("must be an absolute path on the ESP"),
                 },
-                b"ddiboot.timeout" => match v.and_then(parse_u32) {
-                    Some(t) => c.timeout_s = t,
-                    None => bad("must be a number of seconds"),
+                Some(i @ (4 | 5)) => match v.and_then(parse_u32) {
+                    Some(t) if i == 4 => {
+                        c.timeout_s = t;
+                        None
+                    }
+                    Some(t) => {
+                        c.failure_delay_s = t;
+                        None
+                    }
+                    None => Some("must be a number of seconds"),
                 },
-                b"ddiboot.failure_delay" => match v.and_then(parse_u32) {
-                    Some(t) => c.failure_delay_s = t,
-                    None => bad("must be a number of seconds"),
+                Some(6) => {
+                    const POLICIES: [(&[u8], FailurePolicy); 3] = [
+                        (b"reboot", FailurePolicy::Reboot),
+                        (b"poweroff", FailurePolicy::PowerOff),
+                        (b"halt", FailurePolicy::Halt),
+                    ];
+                    match lookup(v, &POLICIES) {
+                        Some(f) => {
+                            c.on_failure = f;
+                            None
+                        }
+                        None => Some("must be reboot, poweroff or halt"),
+                    }
+                }
+                Some(7) => match parse_bool(v) {
+                    Some(d) => {
+                        c.debug = d;
+                        None
+                    }
+                    None => Some("must be a boolean"),
                 },
-                b"ddiboot.on_failure" => match v {
-                    Some(b"reboot") => c.on_failure = FailurePolicy::Reboot,
-                    Some(b"poweroff") => c.on_failure = FailurePolicy::PowerOff,
-                    Some(b"halt") => c.on_failure = FailurePolicy::Halt,
-                    _ => bad("must be reboot, poweroff or halt"),
-                },
-                b"ddiboot.debug" => match parse_bool(v) {
-                    Some(d) => c.debug = d,
-                    None => bad("must be a boolean"),
-                },
-                b"ddiboot.verity" => match v {
-                    Some(b"off") => c.verity = VerityMode::Off,
-                    Some(b"on" | b"required") => c.verity = VerityMode::Required,
-                    _ => bad("must be off or required"),
-                },
-                b"ddiboot.overlay" => match v {
-                    Some(b"tmpfs") => c.overlay = Overlay::Tmpfs,
-                    Some(b"none") => c.overlay = Overlay::None,
-                    _ => bad("must be tmpfs or none"),
-                },
-                k if k.starts_with(b"ddiboot.") => bad("unknown ddiboot option"),
-                _ => {}
+                Some(8) => {
+                    const MODES: [(&[u8], VerityMode); 3] = [
+                        (b"off", VerityMode::Off),
+                        (b"on", VerityMode::Required),
+                        (b"required", VerityMode::Required),
+                    ];
+                    match lookup(v, &MODES) {
+                        Some(m) => {
+                            c.verity = m;
+                            None
+                        }
+                        None => Some("must be off or required"),
+                    }
+                }
+                Some(_) => {
+                    const OVERLAYS: [(&[u8], Overlay); 2] =
+                        [(b"tmpfs", Overlay::Tmpfs), (b"none", Overlay::None)];
+                    match lookup(v, &OVERLAYS) {
+                        Some(o) => {
+                            c.overlay = o;
+                            None
+                        }
+                        None => Some("must be tmpfs or none"),
+                    }
+                }
+                None if p.key.starts_with(b"ddiboot.") => Some("unknown ddiboot option"),
+                None => None,
+            };
+            if let Some(problem) = problem {
+                warn(Warning { key: p.key, problem });
             }
         }
         c

@@ -166,15 +166,22 @@ impl DpsType {
     }
 
     pub fn guid(self) -> Guid {
-        TYPES[self.arch as usize][self.kind as usize * 3 + self.role as usize]
+        TYPES
+            .as_flattened()
+            .get(self.index())
+            .copied()
+            .unwrap_or(Guid::ZERO)
     }
 
     /// The DPS root/usr type with this GUID, if any.
     pub fn of(g: Guid) -> Option<DpsType> {
-        (0..DPS_TYPES)
-            .map(DpsType::from_index)
-            .find(|t| t.guid() == g)
+        type_index(g).map(DpsType::from_index)
     }
+}
+
+/// The position of a DPS root/usr type GUID in `TYPES` (= `DpsType::index`).
+fn type_index(g: Guid) -> Option<usize> {
+    TYPES.as_flattened().iter().position(|t| *t == g)
 }
 
 impl Show for DpsType {
@@ -203,8 +210,8 @@ impl Seen {
             .partitions
             .iter()
             .filter(|p| usable(p))
-            .filter_map(|p| DpsType::of(p.type_guid));
-        Seen(types.fold(0, |set, t| set | 1 << t.index()))
+            .filter_map(|p| type_index(p.type_guid));
+        Seen(types.fold(0, |set, i| set | 1 << i))
     }
     pub fn contains(self, t: DpsType) -> bool {
         self.0 & 1 << t.index() != 0

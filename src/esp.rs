@@ -10,7 +10,7 @@
 use crate::block::Extents;
 use crate::boot::{Cause, Context, Error, Step};
 use crate::fat::FatVolume;
-use crate::gpt::{read_gpt, Partition};
+use crate::gpt::{read_gpt_into, Gpt, Partition};
 use crate::guid::{types, Guid};
 use crate::sys::fs::{self, Device, O_DIRECTORY, O_RDONLY};
 use crate::sys::process::{boottime_ns, sleep_ms};
@@ -35,6 +35,8 @@ pub type Name = heapless::Vec<u8, 32>;
 const IGNORED: [&[u8]; 6] = [b"loop", b"ram", b"dm-", b"zram", b"md", b"nbd"];
 
 /// Read `LoaderDevicePartUUID` (the ESP the loader or UKI was started from).
+// Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
+#[inline(never)]
 pub fn loader_partition_uuid() -> Option<Guid> {
     // efivarfs is only there on EFI boots; mount it if the kernel has it (it may be a
     // module, loaded from /modules like the others).
@@ -47,7 +49,13 @@ pub fn loader_partition_uuid() -> Option<Guid> {
     let mut buf = [0u8; 128];
     let path = c"/sys/firmware/efi/efivars/LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f";
     // 4 attribute bytes, then 36 UTF-16LE characters and a NUL (efivarfs cannot seek).
-    let data = fs::read_file(path, &mut buf).ok()?;
+    let data = match fs::read_file(path, &mut buf) {
+        Ok(d) => d,
+        Err(e) => {
+            info!("no LoaderDevicePartUUID (", e, "): taking the first ESP that holds the DDI");
+            return None;
+        }
+    };
     let mut text = [0u8; 36];
     for (i, t) in text.iter_mut().enumerate() {
         let lo = *data.get(4 + 2 * i)?;
@@ -57,17 +65,16 @@ pub fn loader_partition_uuid() -> Option<Guid> {
         }
         *t = lo;
     }
-    let uuid = Guid::parse(&text);
-    if uuid.is_none() {
-        warn!("ignoring malformed LoaderDevicePartUUID ", Untrusted(&text));
+    match Guid::parse(&text) {
+        Some(uuid) => {
+            info!("booted from the ESP with PARTUUID ", uuid, " (LoaderDevicePartUUID)");
+            Some(uuid)
+        }
+        None => {
+            warn!("ignoring malformed LoaderDevicePartUUID ", Untrusted(&text));
+            None
+        }
     }
-    uuid
-}
-
-/// What one scanned disk offered, for the timeout message.
-struct Seen {
-    names: Line,
-    count: u32,
 }
 
 /// Finds the ESP holding `image`, waiting up to `timeout_s` for disks to appear.
@@ -75,9 +82,15 @@ pub struct EspLocator<'a> {
     image: &'a [u8],
     loader: Option<Guid>,
     seen: heapless::Vec<Name, 32>,
-    summary: Seen,
-    /// An ESP with the image that is not the loader's (used if the loader's has none).
-    fallback: Option<ImageLocation>,
+    /// The whole disks scanned, comma-separated, for the timeout message.
+    summary: Line,
+    /// Where the image was found: on the loader's ESP (or anywhere, without a loader
+    /// ESP), which ends the search, or else the first other ESP holding it, kept as the
+    /// fallback. One slot, filled in place: moving these ~1.2 KiB values through
+    /// `Option`s and `Result`s cost more code than the search itself (docs/size.md).
+    found: Option<ImageLocation>,
+    /// `found` is final (not a fallback).
+    decided: bool,
     /// The loader's ESP was found (with or without the image).
     loader_seen: bool,
 }
@@ -88,12 +101,15 @@ impl<'a> EspLocator<'a> {
             image,
             loader,
             seen: heapless::Vec::new(),
-            summary: Seen { names: Line::new(), count: 0 },
-            fallback: None,
+            summary: Line::new(),
+            found: None,
+            decided: false,
             loader_seen: false,
         }
     }
 
+    // Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
+    #[inline(never)]
     pub fn find(mut self, timeout_s: u32) -> Result<ImageLocation, Error> {
         let events = UeventSocket::open();
         if let Err(e) = &events {
@@ -101,16 +117,16 @@ impl<'a> EspLocator<'a> {
         }
         let deadline = boottime_ns().saturating_add(timeout_s as u64 * 1_000_000_000);
         loop {
-            if let Some(found) = self.scan()? {
-                return Ok(found);
-            }
-            if self.loader_seen {
-                if let Some(f) = self.fallback.take() {
-                    return Ok(f);
-                }
+            self.scan()?;
+            // A fallback is good enough once the loader's ESP showed up without the image.
+            if self.decided || (self.loader_seen && self.found.is_some()) {
+                break;
             }
             let now = boottime_ns();
             if now >= deadline {
+                if let Some(f) = &self.found {
+                    warn!("the loader's ESP (LoaderDevicePartUUID) did not appear; using the DDI on ", Untrusted(&f.disk_name));
+                }
                 break;
             }
             let left_ms = (deadline - now) / 1_000_000;
@@ -123,17 +139,16 @@ impl<'a> EspLocator<'a> {
                 Err(_) => sleep_ms(left_ms.min(50)),
             }
         }
-        if let Some(f) = self.fallback.take() {
-            warn!("the loader's ESP (LoaderDevicePartUUID) did not appear; using the DDI on ", Untrusted(&f.disk_name));
+        if let Some(f) = self.found {
             return Ok(f);
         }
-        let seen: &[u8] = if self.summary.count == 0 { b"none" } else { self.summary.names.as_bytes() };
+        let seen: &[u8] = if self.summary.is_empty() { b"none" } else { self.summary.as_bytes() };
         error!("waited ", timeout_s, " s (ddiboot.timeout=); disks seen: ", Untrusted(seen));
         Err(Error::new(Step::FindDisk, "no ESP holds", self.image, Cause::Msg("timed out")))
     }
 
-    /// One pass over /sys/class/block; returns the location to boot from, if decided.
-    fn scan(&mut self) -> Result<Option<ImageLocation>, Error> {
+    /// One pass over /sys/class/block; stops early once `decided`.
+    fn scan(&mut self) -> Result<(), Error> {
         let dir = fs::open(c"/sys/class/block", O_RDONLY | O_DIRECTORY).ctx(Step::FindDisk, "listing", b"/sys/class/block")?;
         let mut fresh: heapless::Vec<Name, 16> = heapless::Vec::new();
         fs::for_each_entry(&dir, &mut |e| {
@@ -146,95 +161,73 @@ impl<'a> EspLocator<'a> {
             true
         })
         .ctx(Step::FindDisk, "listing", b"/sys/class/block")?;
-        for name in fresh {
-            if !is_whole_disk(&name) {
+        for name in &fresh {
+            if self.decided || !is_whole_disk(name) {
                 continue;
             }
             let _ = self.seen.push(name.clone());
-            if self.summary.count > 0 {
-                self.summary.names.push_str(", ");
+            if !self.summary.is_empty() {
+                self.summary.push_str(", ");
             }
-            self.summary.count += 1;
-            self.summary.names.push_untrusted(&name);
-            if let Some(found) = self.try_disk(&name)? {
-                return Ok(Some(found));
-            }
+            self.summary.push_untrusted(name);
+            self.try_disk(name)?;
         }
-        Ok(None)
+        Ok(())
     }
 
     /// Look for the image on one disk. Problems with this disk are logged and skipped.
-    fn try_disk(&mut self, name: &Name) -> Result<Option<ImageLocation>, Error> {
+    fn try_disk(&mut self, name: &Name) -> Result<(), Error> {
         let path = CPath::join(&[b"/dev/", name]).ok_or_else(|| Error::new(Step::FindDisk, "name too long:", name, Cause::Msg("skipped")))?;
         let mut disk = match Device::open_path(&path) {
             Ok(d) => d,
             Err(e) => {
                 info!("skipping ", Untrusted(path.as_bytes()), ": cannot open: ", e);
-                return Ok(None);
+                return Ok(());
             }
         };
         if disk.size == 0 {
-            return Ok(None); // empty drive (e.g. a CD-ROM without medium)
+            return Ok(()); // empty drive (e.g. a CD-ROM without medium)
         }
         let bs = disk.block_size;
-        let gpt = match read_gpt(&mut disk, Some(bs)) {
-            Ok(g) => g,
-            Err(e) => {
-                info!(Untrusted(name), ": no usable GPT: ", e);
-                return Ok(None);
-            }
-        };
+        let mut gpt = Gpt::new();
+        if let Err(e) = read_gpt_into(&mut disk, Some(bs), &mut gpt) {
+            info!(Untrusted(name), ": no usable GPT: ", e);
+            return Ok(());
+        }
         if gpt.used_backup {
             warn!(Untrusted(name), ": primary GPT header is damaged; using the backup");
         }
-        let mut candidates: heapless::Vec<Partition, 8> = heapless::Vec::new();
+        let mut any = false;
+        // ESPs first, then XBOOTLDR partitions, in table order.
         for ty in [types::ESP, types::XBOOTLDR] {
-            for p in gpt.find(ty) {
-                if !p.attrs.no_block_io() {
-                    let _ = candidates.push(*p);
-                }
-            }
-        }
-        if candidates.is_empty() {
-            info!(Untrusted(name), ": no ESP or XBOOTLDR partition");
-        }
-        for part in candidates {
-            let is_loaders = self.loader == Some(part.uuid);
-            self.loader_seen |= is_loaders;
-            let off = part.byte_offset(bs);
-            let len = part.byte_len(bs);
-            let found = FatVolume::open(&mut disk, off, len).and_then(|mut vol| {
-                let entry = vol.lookup(self.image)?;
-                if entry.is_dir() {
-                    return Ok(None);
-                }
-                vol.extents(&entry).map(Some)
-            });
-            let extents = match found {
-                Ok(Some(x)) => x,
-                Ok(None) => {
-                    info!(Untrusted(name), " partition ", part.number, ": ", Untrusted(self.image), " is a directory");
-                    continue;
-                }
-                Err(e) => {
+            for part in gpt.find(ty).filter(|p| !p.attrs.no_block_io()) {
+                any = true;
+                let is_loaders = self.loader == Some(part.uuid);
+                self.loader_seen |= is_loaders;
+                let mut extents = Extents::new();
+                let found = FatVolume::open(&mut disk, part.byte_offset(bs), part.byte_len(bs)).and_then(|mut vol| {
+                    let entry = vol.lookup(self.image)?;
+                    vol.extents_into(&entry, &mut extents)
+                });
+                if let Err(e) = found {
                     info!(Untrusted(name), " partition ", part.number, ": ", Untrusted(self.image), ": ", e);
                     continue;
                 }
-            };
-            info!(
-                "found ", Untrusted(self.image), " on ", Untrusted(name), " partition ", part.number,
-                " (", part.uuid, "), ", extents.len(), " extent(s)"
-            );
-            let loc = ImageLocation { disk, disk_name: name.clone(), partition: part, extents };
-            if self.loader.is_none() || is_loaders {
-                return Ok(Some(loc));
+                info!(
+                    "found ", Untrusted(self.image), " on ", Untrusted(name), " partition ", part.number,
+                    " (", part.uuid, "), ", extents.len(), " extent(s)"
+                );
+                self.decided = self.loader.is_none() || is_loaders;
+                if self.decided || self.found.is_none() {
+                    self.found = Some(ImageLocation { disk, disk_name: name.clone(), partition: *part, extents });
+                }
+                return Ok(());
             }
-            if self.fallback.is_none() {
-                self.fallback = Some(loc);
-            }
-            return Ok(None);
         }
-        Ok(None)
+        if !any {
+            info!(Untrusted(name), ": no ESP or XBOOTLDR partition");
+        }
+        Ok(())
     }
 }
 

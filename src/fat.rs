@@ -6,7 +6,7 @@
 //! Brent's cycle detection), directories are capped at [`MAX_DIR_ENTRIES`] entries, and
 //! nothing allocates: one FAT window and one directory chunk are the only buffers.
 
-use crate::block::{BlockReader, Extent, Extents, ReadError};
+use crate::block::{div_ceil, BlockReader, Extent, Extents, ReadError};
 use crate::text::{Line, Show};
 
 // BPB field offsets (§7.1), in spec order.
@@ -281,6 +281,8 @@ fn le32(b: &[u8; 512], at: usize) -> u32 {
 
 impl<R: BlockReader> FatVolume<R> {
     /// Reads and validates the boot sector (§7.1, §7.2).
+    // Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
+    #[inline(never)]
     pub fn open(mut dev: R, part_offset: u64, part_len: u64) -> Result<Self, FatError> {
         use FatError::*;
         let mut b = [0u8; 512];
@@ -311,13 +313,13 @@ impl<R: BlockReader> FatVolume<R> {
         let tot = if tot16 != 0 { tot16 } else { le32(&b, BPB_TOT_SEC32) as u64 };
 
         // All of these fit u64 easily: sectors < 2^32, sector size <= 2^12.
-        let root_secs = (root_ent * 32).div_ceil(bps);
+        let root_secs = div_ceil(root_ent * 32, bps);
         let root_sec = rsvd + nfats * fat_sz;
         let first_data = root_sec + root_secs;
         if first_data >= tot {
             return Err(DataBeyondEnd);
         }
-        let count = (tot - first_data) / spc;
+        let count = (tot - first_data) >> spc.trailing_zeros(); // spc is a power of two
         let (fat_type, bits) = if count < 4085 {
             (FatType::Fat12, 12)
         } else if count < 65525 {
@@ -425,17 +427,25 @@ impl<R: BlockReader> FatVolume<R> {
     /// The file's data as device byte ranges in file order, merged where clusters are
     /// contiguous; the lengths add up to exactly `entry.size` (§7.3 chain rules).
     pub fn extents(&mut self, entry: &DirEntry) -> Result<Extents, FatError> {
+        let mut out = Extents::new();
+        self.extents_into(entry, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`extents`](Self::extents) into the caller's `out` (cleared first; a 1 KiB value
+    /// is cheaper to fill in place than to return, docs/size.md).
+    pub fn extents_into(&mut self, entry: &DirEntry, out: &mut Extents) -> Result<(), FatError> {
         use FatError::*;
+        out.clear();
         if entry.is_dir() {
             return Err(IsADirectory);
         }
-        let mut out = Extents::new();
         let cb = self.cluster_bytes as u64;
         let size = entry.size as u64;
-        let want = size.div_ceil(cb); // clusters the chain must have
+        let want = div_ceil(size, cb); // clusters the chain must have
         let mut c = entry.first_cluster;
         match (want, c) {
-            (0, 0) => return Ok(out),
+            (0, 0) => return Ok(()),
             (0, _) => return Err(ChainTooLong),
             (_, 0) => return Err(ChainTooShort),
             _ => {}
@@ -469,7 +479,7 @@ impl<R: BlockReader> FatVolume<R> {
         if let Some(e) = out.last_mut() {
             e.len -= want * cb - size;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Device byte offset of cluster `c`, which must be a valid data cluster (§7.2).
@@ -655,7 +665,9 @@ impl Scan {
         }
         match long {
             Some(len) => {
-                d.name[..len].copy_from_slice(&self.units[..len]);
+                for (dst, &src) in d.name.iter_mut().zip(&self.units).take(len) {
+                    *dst = src;
+                }
                 d.name_len = len as u8;
             }
             None => d.name_len = render_short(&d.short, e[12], &mut d.name),
@@ -680,9 +692,10 @@ impl Scan {
             return;
         }
         let base = (seq as usize - 1) * 13;
-        for (k, &o) in LFN_UNITS.iter().enumerate() {
-            if let Some(u) = self.units.get_mut(base + k) {
-                *u = u16::from_le_bytes([e[o], e[o + 1]]);
+        let units = self.units.iter_mut().skip(base);
+        for (u, &o) in units.zip(&LFN_UNITS) {
+            if let Some(&[lo, hi]) = e.get(o..o + 2) {
+                *u = u16::from_le_bytes([lo, hi]);
             }
         }
         self.next = seq - 1;
@@ -711,16 +724,21 @@ fn checksum(short: &[u8; 11]) -> u8 {
 /// `NAME    EXT` as `NAME.EXT`, lower-cased per the DIR_NTRes bits (§7.4, §7.6).
 fn render_short(short: &[u8; 11], nt: u8, out: &mut [u16; NAME_MAX]) -> u8 {
     let (base, ext) = short.split_at(8);
-    let trim = |s: &[u8]| s.len() - s.iter().rev().take_while(|&&b| b == b' ').count();
+    fn trim(s: &[u8]) -> &[u8] {
+        let n = s.iter().rev().take_while(|&&b| b == b' ').count();
+        s.split_at_checked(s.len() - n).map_or(s, |(kept, _)| kept)
+    }
     let mut len = 0;
     let mut put = |b: u8, lower: bool| {
-        out[len] = if lower { b.to_ascii_lowercase() } else { b } as u16;
-        len += 1;
+        if let Some(slot) = out.get_mut(len) {
+            *slot = if lower { b.to_ascii_lowercase() } else { b } as u16;
+            len += 1;
+        }
     };
-    for &b in &base[..trim(base)] {
+    for &b in trim(base) {
         put(b, nt & NT_LOWER_BASE != 0);
     }
-    let ext = &ext[..trim(ext)];
+    let ext = trim(ext);
     if !ext.is_empty() {
         put(b'.', false);
     }
@@ -733,15 +751,16 @@ fn render_short(short: &[u8; 11], nt: u8, out: &mut [u16; NAME_MAX]) -> u8 {
 /// Short-name match: upper-case the query, split at the last `.`, pad 8+3 (§7.6).
 fn short_matches(short: &[u8; 11], q: &[u8]) -> bool {
     let (base, ext) = match q.iter().rposition(|&b| b == b'.') {
-        Some(i) => (&q[..i], &q[i + 1..]),
-        None => (q, &q[q.len()..]),
+        Some(i) => (q.get(..i).unwrap_or(q), q.get(i + 1..).unwrap_or(&[])),
+        None => (q, &[][..]),
     };
     if base.is_empty() || base.len() > 8 || ext.len() > 3 {
         return false;
     }
     let mut want = [b' '; 11];
-    want[..base.len()].copy_from_slice(base);
-    want[8..8 + ext.len()].copy_from_slice(ext);
+    let (want_base, want_ext) = want.split_at_mut(8);
+    want_base.iter_mut().zip(base).for_each(|(w, &b)| *w = b);
+    want_ext.iter_mut().zip(ext).for_each(|(w, &b)| *w = b);
     want.eq_ignore_ascii_case(short)
 }
 
@@ -750,8 +769,8 @@ fn long_matches(name: &[u16], q: &[u8]) -> bool {
     let fold = |u: u16| if (0x61..=0x7a).contains(&u) { u - 0x20 } else { u };
     let mut rest = name;
     let mut i = 0;
-    while i < q.len() {
-        let Some((c, n)) = utf8_next(&q[i..]) else { return false };
+    while let Some(rest_q) = q.get(i..).filter(|r| !r.is_empty()) {
+        let Some((c, n)) = utf8_next(rest_q) else { return false };
         i += n;
         let mut buf = [0u16; 2];
         for &u in c.encode_utf16(&mut buf).iter() {

@@ -61,9 +61,7 @@ pub struct Probe {
 }
 
 fn le<const N: usize>(head: &[u8], off: usize) -> Option<[u8; N]> {
-    let mut a = [0u8; N];
-    a.copy_from_slice(head.get(off..off.checked_add(N)?)?);
-    Some(a)
+    head.get(off..off.checked_add(N)?)?.try_into().ok()
 }
 
 fn le_u16(head: &[u8], off: usize) -> Option<u16> {
@@ -125,7 +123,7 @@ pub fn fs_size(head: &[u8], fs: FsType) -> Option<u64> {
 pub fn probe<R: BlockReader>(dev: &mut R) -> Result<Option<Probe>, ReadError> {
     let mut buf = [0u8; PROBE_LEN];
     let n = core::cmp::min(dev.size(), PROBE_LEN as u64) as usize;
-    let head = &mut buf[..n];
+    let head = buf.get_mut(..n).unwrap_or(&mut []);
     dev.read_at(0, head)?;
     Ok(detect_head(head).map(|fs| Probe { fs, size: fs_size(head, fs) }))
 }

@@ -6,7 +6,7 @@
 //! against the usable range and against the other entries, so callers can turn LBAs into byte
 //! ranges without further checks.
 
-use crate::block::{BlockReader, ReadError};
+use crate::block::{div_ceil, BlockReader, ReadError};
 use crate::guid::Guid;
 pub use crate::guid::PartAttrs;
 use crate::text::{Line, Show};
@@ -244,26 +244,56 @@ impl Gpt {
     }
 }
 
+impl Gpt {
+    /// An empty table, to be filled by [`read_gpt_into`].
+    pub const fn new() -> Gpt {
+        Gpt {
+            block_size: 0,
+            disk_guid: Guid::ZERO,
+            first_usable: 0,
+            last_usable: 0,
+            pmbr_ok: false,
+            used_backup: false,
+            primary_error: None,
+            backup_error: None,
+            partitions: Partitions::new(),
+        }
+    }
+}
+
+impl Default for Gpt {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Reads and validates the GPT. `block_size`: the device's logical block size, or `None`
 /// for a file (a DDI), where it is probed by looking for `EFI PART` (SPECS §1.6).
-pub fn read_gpt<R: BlockReader>(dev: &mut R, block_size: Option<u32>) -> Result<Gpt, GptError> {
+pub fn read_gpt(dev: &mut dyn BlockReader, block_size: Option<u32>) -> Result<Gpt, GptError> {
+    let mut gpt = Gpt::new();
+    read_gpt_into(dev, block_size, &mut gpt)?;
+    Ok(gpt)
+}
+
+/// [`read_gpt`] into a caller's `Gpt` (17 KiB: returning it by value costs copies in a
+/// binary this small). On error `gpt` holds no partitions.
+pub fn read_gpt_into(
+    dev: &mut dyn BlockReader,
+    block_size: Option<u32>,
+    gpt: &mut Gpt,
+) -> Result<(), GptError> {
+    gpt.partitions.clear();
     let bs = match block_size {
         Some(bs @ (512 | 4096)) => bs,
         Some(_) => return Err(GptError::BadBlockSize),
         None => probe_block_size(dev).ok_or(GptError::NoSignature)?,
     };
-    let last_lba = (dev.size() / bs as u64).saturating_sub(1);
-    let mut gpt = Gpt {
-        block_size: bs,
-        disk_guid: Guid::ZERO,
-        first_usable: 0,
-        last_usable: 0,
-        pmbr_ok: pmbr_ok(dev),
-        used_backup: false,
-        primary_error: None,
-        backup_error: None,
-        partitions: Partitions::new(),
-    };
+    let last_lba = (dev.size() >> bs.trailing_zeros()).saturating_sub(1); // bs: 512 or 4096
+    gpt.block_size = bs;
+    gpt.pmbr_ok = pmbr_ok(dev);
+    gpt.used_backup = false;
+    gpt.primary_error = None;
+    gpt.backup_error = None;
     let primary = read_copy(dev, bs, 1, last_lba, Some(&mut gpt.partitions));
     let header = match primary {
         Ok(h) => {
@@ -279,23 +309,28 @@ pub fn read_gpt<R: BlockReader>(dev: &mut R, block_size: Option<u32>) -> Result<
             gpt.partitions.clear();
             gpt.used_backup = true;
             gpt.primary_error = Some(p);
-            read_copy(dev, bs, last_lba, last_lba, Some(&mut gpt.partitions)).map_err(|b| {
-                GptError::BothHeadersBad {
-                    primary: p,
-                    backup: b,
+            let backup = read_copy(dev, bs, last_lba, last_lba, Some(&mut gpt.partitions));
+            match backup {
+                Ok(h) => h,
+                Err(b) => {
+                    gpt.partitions.clear();
+                    return Err(GptError::BothHeadersBad {
+                        primary: p,
+                        backup: b,
+                    });
                 }
-            })?
+            }
         }
     };
     gpt.disk_guid = header.disk_guid;
     gpt.first_usable = header.first_usable;
     gpt.last_usable = header.last_usable;
-    Ok(gpt)
+    Ok(())
 }
 
 /// UAPI.3: the sector size of a DDI is where `EFI PART` is, at byte 512 or 4096. The last
 /// 512 / 4096 bytes (backup header) are tried too, for a DDI whose primary is damaged.
-fn probe_block_size<R: BlockReader>(dev: &mut R) -> Option<u32> {
+fn probe_block_size(dev: &mut dyn BlockReader) -> Option<u32> {
     let size = dev.size();
     let tail = |bs: u64| size.checked_sub(bs).filter(|_| size.is_multiple_of(bs));
     let mut sig = [0u8; 8];
@@ -314,14 +349,13 @@ fn probe_block_size<R: BlockReader>(dev: &mut R) -> Option<u32> {
 }
 
 /// SPECS §1.1: `55 AA` and any record of type 0xEE starting at LBA 1 (hybrid MBRs pass).
-fn pmbr_ok<R: BlockReader>(dev: &mut R) -> bool {
+fn pmbr_ok(dev: &mut dyn BlockReader) -> bool {
     let mut mbr = [0u8; 512];
     if dev.read_at(0, &mut mbr).is_err() || mbr[510..] != [0x55, 0xaa] {
         return false;
     }
-    mbr[446..510]
-        .chunks_exact(16)
-        .any(|r| r[4] == 0xee && le32(r, 8) == 1)
+    let (records, _) = mbr[446..510].as_chunks::<16>();
+    records.iter().any(|r| r[4] == 0xee && le32(r, 8) == 1)
 }
 
 /// The header fields ddiboot uses, after validation.
@@ -351,8 +385,8 @@ impl Header {
 
 /// Reads and validates the copy whose header is at `lba`; with `out`, collects its used
 /// entries (in any case the entry array's CRC is checked).
-fn read_copy<R: BlockReader>(
-    dev: &mut R,
+fn read_copy(
+    dev: &mut dyn BlockReader,
     bs: u32,
     lba: u64,
     last_lba: u64,
@@ -363,8 +397,8 @@ fn read_copy<R: BlockReader>(
     Ok(h)
 }
 
-fn read_header<R: BlockReader>(
-    dev: &mut R,
+fn read_header(
+    dev: &mut dyn BlockReader,
     bs: u32,
     lba: u64,
     last_lba: u64,
@@ -376,23 +410,26 @@ fn read_header<R: BlockReader>(
         .checked_mul(bs as u64)
         .ok_or(Read(ReadError::OutOfRange))?;
     dev.read_at(offset, block).map_err(Read)?;
-    let b = &*block;
+    // The fields are in the first 92 bytes: read them from a fixed-size array, so every
+    // offset is checked at compile time (docs/size.md).
+    let b: &[u8; 512] = block.first_chunk().ok_or(HeaderSize)?;
 
-    if b.get(H_SIGNATURE..H_SIGNATURE + 8) != Some(&SIGNATURE[..]) {
+    if b[H_SIGNATURE..H_SIGNATURE + 8] != SIGNATURE[..] {
         return Err(NoSignature);
     }
     if le32(b, H_REVISION) >> 16 != 1 {
         return Err(Revision);
     }
     let header_size = le32(b, H_HEADER_SIZE);
-    let covered = b
+    let covered = block
         .get(..header_size as usize)
         .filter(|_| header_size >= HEADER_MIN)
         .ok_or(HeaderSize)?;
     let mut crc = crate::crc32::Crc32::new();
-    crc.update(&covered[..H_HEADER_CRC]);
+    let (before, after) = covered.split_at_checked(H_HEADER_CRC).ok_or(HeaderSize)?;
+    crc.update(before);
     crc.update(&[0; 4]);
-    crc.update(&covered[H_HEADER_CRC + 4..]);
+    crc.update(after.get(4..).ok_or(HeaderSize)?);
     if crc.finalize() != le32(b, H_HEADER_CRC) {
         return Err(HeaderCrc);
     }
@@ -424,7 +461,7 @@ fn read_header<R: BlockReader>(
     // The array may not touch LBA 0/1, this header, the backup header or the usable range.
     let end = h
         .entry_lba
-        .saturating_add(h.array_bytes().div_ceil(bs as u64)); // exclusive
+        .saturating_add(div_ceil(h.array_bytes(), bs as u64)); // exclusive
     let clear_of_usable = end <= h.first_usable || h.entry_lba > h.last_usable;
     let clear_of_self = end <= lba || h.entry_lba > lba;
     if h.entry_lba < 2 || end > last_lba || !clear_of_usable || !clear_of_self {
@@ -435,8 +472,8 @@ fn read_header<R: BlockReader>(
 
 /// Streams the entry array through a 4 KiB buffer: CRC always, decoding with `out`.
 /// A CRC mismatch is reported before any problem with the (then meaningless) entries.
-fn read_entries<R: BlockReader>(
-    dev: &mut R,
+fn read_entries(
+    dev: &mut dyn BlockReader,
     bs: u32,
     h: &Header,
     mut out: Option<&mut Partitions>,
@@ -451,18 +488,23 @@ fn read_entries<R: BlockReader>(
     let total = h.array_bytes();
     let mut done = 0u64;
     while done < total {
-        let chunk = &mut buf[..(total - done).min(MAX_BLOCK as u64) as usize];
+        let n = (total - done).min(MAX_BLOCK as u64) as usize;
+        let chunk = buf.get_mut(..n).ok_or(TableError::EntrySize)?;
         dev.read_at(start + done, chunk).map_err(TableError::Read)?;
         crc.update(chunk);
         done += chunk.len() as u64;
         let Some(parts) = out.as_deref_mut() else {
             continue;
         };
-        for entry in chunk.chunks_exact(h.entry_size as usize) {
+        // Entries are at least 128 bytes (validated); the fields are in those.
+        let step = (h.entry_size as usize).max(128);
+        let mut at = 0;
+        while let Some(entry) = chunk.get(at..).and_then(|e| e.first_chunk()) {
             number += 1;
             if let Err(e) = add_entry(parts, entry, number, h) {
                 problem.get_or_insert(e);
             }
+            at += step;
         }
     }
     if crc.finalize() != h.entries_crc {
@@ -472,14 +514,20 @@ fn read_entries<R: BlockReader>(
 }
 
 /// Decodes one entry; a used one must lie in the usable range and overlap no earlier one.
-fn add_entry(parts: &mut Partitions, e: &[u8], number: u32, h: &Header) -> Result<(), TableError> {
+fn add_entry(
+    parts: &mut Partitions,
+    e: &[u8; 128],
+    number: u32,
+    h: &Header,
+) -> Result<(), TableError> {
     let type_guid = guid_at(e, E_TYPE);
     if type_guid.is_zero() {
         return Ok(());
     }
     let mut name = [0u16; NAME_UNITS];
-    for (i, u) in name.iter_mut().enumerate() {
-        *u = le16(e, E_NAME + 2 * i);
+    let (units, _) = e[E_NAME..].as_chunks::<2>();
+    for (u, &bytes) in name.iter_mut().zip(units) {
+        *u = u16::from_le_bytes(bytes);
     }
     let p = Partition {
         number,
@@ -503,26 +551,23 @@ fn add_entry(parts: &mut Partitions, e: &[u8], number: u32, h: &Header) -> Resul
     parts.push(p).map_err(|_| TableError::TooManyPartitions)
 }
 
-fn le16(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes(bytes_at(b, at))
-}
-fn le32(b: &[u8], at: usize) -> u32 {
+// Little-endian fields of fixed-size records at constant offsets: with the length in the
+// type, the bounds check is resolved at compile time (no panic path, no code).
+fn le32<const N: usize>(b: &[u8; N], at: usize) -> u32 {
     u32::from_le_bytes(bytes_at(b, at))
 }
-fn le64(b: &[u8], at: usize) -> u64 {
+fn le64<const N: usize>(b: &[u8; N], at: usize) -> u64 {
     u64::from_le_bytes(bytes_at(b, at))
 }
-fn guid_at(b: &[u8], at: usize) -> Guid {
+fn guid_at<const N: usize>(b: &[u8; N], at: usize) -> Guid {
     Guid(bytes_at(b, at))
 }
 
-/// `N` bytes at `at`, or zeros if `b` is too short (never for the fixed layouts used here).
-fn bytes_at<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
-    let mut a = [0u8; N];
-    if let Some(s) = b.get(at..at.saturating_add(N)) {
-        a.copy_from_slice(s);
-    }
-    a
+/// `M` bytes at `at`, or zeros past the end (never for the fixed layouts used here).
+fn bytes_at<const M: usize, const N: usize>(b: &[u8; N], at: usize) -> [u8; M] {
+    b.get(at..at.saturating_add(M))
+        .and_then(|s| s.try_into().ok())
+        .unwrap_or([0; M])
 }
 
 #[cfg(test)]

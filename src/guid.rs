@@ -11,12 +11,19 @@ use crate::text::{Line, Show, HEX};
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Guid(pub [u8; 16]);
 
-/// Swaps text order and on-disk order (the permutation is its own inverse).
+/// Which on-disk byte goes at each text position (and back: the permutation is its own
+/// inverse).
+const ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/// Swaps text order and on-disk order.
 const fn swap(b: [u8; 16]) -> [u8; 16] {
-    [
-        b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13],
-        b[14], b[15],
-    ]
+    let mut out = [0u8; 16];
+    let mut i = 0;
+    while i < 16 {
+        out[i] = b[ORDER[i]];
+        i += 1;
+    }
+    out
 }
 
 const fn hex_value(c: u8) -> Option<u8> {
@@ -78,6 +85,11 @@ impl Guid {
                 }
             } else {
                 let Some(v) = hex_value(c) else { return None };
+                // Always true (32 digits in 36 characters); lets the compiler drop the
+                // bounds check and its panic path.
+                if digits >= 32 {
+                    return None;
+                }
                 out[digits / 2] |= if digits % 2 == 0 { v << 4 } else { v };
                 digits += 1;
             }

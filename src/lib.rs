@@ -25,6 +25,7 @@ pub mod gpt;
 pub mod guid;
 pub mod text;
 pub mod verity;
+pub mod version;
 
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]

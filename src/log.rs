@@ -68,8 +68,9 @@ pub fn start(level: Level) -> Line {
     l
 }
 
-/// Write one finished line (from [`start`]) as one kmsg record.
-pub fn emit(mut line: Line) {
+/// Write one finished line (from [`start`]) as one kmsg record. By reference: a
+/// `Line` is ~500 bytes, and moving it at every call site cost a copy each.
+pub fn emit(line: &mut Line) {
     line.push_byte(b'\n');
     if WRITES.fetch_add(1, Relaxed) >= BURST {
         reopen();
@@ -79,28 +80,42 @@ pub fn emit(mut line: Line) {
     if fd < 0 || fs::write_raw(fd, line.as_bytes()).is_err() {
         // No kmsg (yet): the console, without the "<N>" prefix.
         let b = line.as_bytes();
-        let _ = fs::write_raw(2, &b[3..]);
+        let _ = fs::write_raw(2, b.get(3..).unwrap_or(b));
     }
+}
+
+/// [`start`], then `text` (most messages begin with a literal: one call less each).
+pub fn start_with(level: Level, text: &str) -> Line {
+    let mut l = start(level);
+    l.push_str(text);
+    l
 }
 
 /// `log!(Level::Info, "text ", value, ...)`: every argument implements `text::Show`.
 #[macro_export]
 macro_rules! log {
+    ($lvl:expr, $first:literal $(, $arg:expr)* $(,)?) => {{
+        let mut __l = $crate::log::start_with($lvl, $first);
+        $( $crate::text::Show::show(&$arg, &mut __l); )*
+        $crate::log::emit(&mut __l);
+    }};
     ($lvl:expr, $($arg:expr),+ $(,)?) => {{
         let mut __l = $crate::log::start($lvl);
         $( $crate::text::Show::show(&$arg, &mut __l); )+
-        $crate::log::emit(__l);
+        $crate::log::emit(&mut __l);
     }};
 }
+// The level macros pass their arguments on as tokens, so that `log!` still sees a
+// leading string literal as a literal.
 #[macro_export]
-macro_rules! error { ($($a:expr),+ $(,)?) => { $crate::log!($crate::log::Level::Err, $($a),+) }; }
+macro_rules! error { ($($a:tt)+) => { $crate::log!($crate::log::Level::Err, $($a)+) }; }
 #[macro_export]
-macro_rules! warn { ($($a:expr),+ $(,)?) => { $crate::log!($crate::log::Level::Warning, $($a),+) }; }
+macro_rules! warn { ($($a:tt)+) => { $crate::log!($crate::log::Level::Warning, $($a)+) }; }
 #[macro_export]
-macro_rules! info { ($($a:expr),+ $(,)?) => { $crate::log!($crate::log::Level::Info, $($a),+) }; }
+macro_rules! info { ($($a:tt)+) => { $crate::log!($crate::log::Level::Info, $($a)+) }; }
 #[macro_export]
 macro_rules! debug {
-    ($($a:expr),+ $(,)?) => {
-        if $crate::log::debug_enabled() { $crate::log!($crate::log::Level::Debug, $($a),+) }
+    ($($a:tt)+) => {
+        if $crate::log::debug_enabled() { $crate::log!($crate::log::Level::Debug, $($a)+) }
     };
 }

@@ -10,7 +10,7 @@ use crate::block::{sub_extents, Extent, ExtentReader};
 use crate::boot::{Cause, Context, Error, Step};
 use crate::ddi::{self, DdiSelection};
 use crate::fsdetect::{self, FsType};
-use crate::gpt::{read_gpt, Partition};
+use crate::gpt::{read_gpt_into, Gpt, Partition};
 use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
 use crate::sys::CPath;
@@ -52,6 +52,8 @@ fn names(tag: &[u8]) -> Names {
 
 /// Map the DDI: its GPT, the partitions for this architecture, dm-verity (unless
 /// `root_hash` is `None`, the explicit `ddiboot.verity=off`), and the filesystem type.
+// Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
+#[inline(never)]
 pub fn map_image(
     src: ImageSource,
     tag: &[u8],
@@ -60,7 +62,8 @@ pub fn map_image(
 ) -> Result<MappedRoot, Error> {
     let disk_dev = src.dev.devno;
     let disk_lbs = src.dev.block_size.max(512);
-    let gpt = read_gpt(&mut ExtentReader::new(&mut *src.dev, src.extents), None)
+    let mut gpt = Gpt::new();
+    read_gpt_into(&mut ExtentReader::new(&mut *src.dev, src.extents), None, &mut gpt)
         .map_err(|e| Error::new(Step::MapImage, "reading the DDI's partition table", b"", Cause::Gpt(e)))?;
     let sel: DdiSelection = ddi::select(&gpt, ddi::NATIVE_ARCH, root_hash.map(|h| h.as_bytes()))
         .map_err(|e| Error::new(Step::MapImage, "choosing partitions in the DDI", b"", Cause::Ddi(e)))?;

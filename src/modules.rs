@@ -4,7 +4,7 @@
 //! `/modules/order` (one file name per line). Each file is loaded with finit_module(2)
 //! and then deleted: it is initramfs memory, needed no longer.
 
-use crate::boot::{Context, Error, Step};
+use crate::boot::{Cause, Context, Error, Step};
 use crate::errno::Errno;
 use crate::sys::fs::{self, AT_FDCWD};
 use crate::sys::{module, CPath};
@@ -12,6 +12,8 @@ use crate::text::Untrusted;
 
 /// Load every module named in `/modules/order`. A missing list means "no modules"
 /// (a kernel with everything built in).
+// Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
+#[inline(never)]
 pub fn load_all() -> Result<(), Error> {
     let mut buf = [0u8; 4096];
     let list = match fs::read_file(c"/modules/order", &mut buf) {
@@ -25,7 +27,7 @@ pub fn load_all() -> Result<(), Error> {
     let (mut loaded, mut present) = (0u32, 0u32);
     for name in list.split(|&b| b == b'\n').map(|l| l.trim_ascii()).filter(|l| !l.is_empty()) {
         let path = CPath::join(&[b"/modules/", name])
-            .ok_or_else(|| Error::new(Step::Modules, "module name too long:", name, crate::boot::Cause::Msg("bad /modules/order")))?;
+            .ok_or_else(|| Error::new(Step::Modules, "module name too long:", name, Cause::Msg("bad /modules/order")))?;
         let fd = fs::open(path.as_cstr(), fs::O_RDONLY).ctx(Step::Modules, "opening module", name)?;
         match module::finit_module(&fd) {
             Ok(()) => loaded += 1,

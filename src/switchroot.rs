@@ -19,6 +19,8 @@ use core::ffi::{c_char, CStr};
 const SYSROOT: &CStr = c"/sysroot";
 
 /// Mount the root device at /sysroot (read-only), under a tmpfs overlay if asked.
+// Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
+#[inline(never)]
 pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
     let fstype = fstype_cstr(root);
     let dev = root.path.as_cstr();
@@ -32,7 +34,9 @@ pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
     fs::mkdir(c"/run", 0o755).ctx(Step::MountRoot, "creating", b"/run")?;
     mount::mount(Some(c"tmpfs"), c"/run", Some(c"tmpfs"), MS_NOSUID | MS_NODEV, Some(c"mode=0755"))
         .ctx(Step::MountRoot, "mounting tmpfs on", b"/run")?;
-    for d in [c"/run/ddiboot", c"/run/ddiboot/lower", c"/run/ddiboot/upper", c"/run/ddiboot/work"] {
+    // Loops run over `static`s: an array literal is rebuilt on the stack, store by store.
+    static DIRS: [&CStr; 4] = [c"/run/ddiboot", c"/run/ddiboot/lower", c"/run/ddiboot/upper", c"/run/ddiboot/work"];
+    for &d in &DIRS {
         fs::mkdir(d, 0o755).ctx(Step::MountRoot, "creating", d.to_bytes())?;
     }
     mount::mount(Some(dev), c"/run/ddiboot/lower", Some(fstype), MS_RDONLY, None)
@@ -58,6 +62,8 @@ fn fstype_cstr(root: &MappedRoot) -> &'static CStr {
 
 /// Move the API filesystems into /sysroot, make it `/`, free the initramfs and exec
 /// init. Returns only on failure.
+// Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
+#[inline(never)]
 pub fn switch_root(init: Option<&[u8]>, args: &Args) -> Error {
     match enter_new_root() {
         Ok(()) => exec_init(init, args),
@@ -66,7 +72,9 @@ pub fn switch_root(init: Option<&[u8]>, args: &Args) -> Error {
 }
 
 fn enter_new_root() -> Result<(), Error> {
-    for (dir, target) in [(c"/dev", c"/sysroot/dev"), (c"/proc", c"/sysroot/proc"), (c"/sys", c"/sysroot/sys"), (c"/run", c"/sysroot/run")] {
+    static MOVES: [(&CStr, &CStr); 4] =
+        [(c"/dev", c"/sysroot/dev"), (c"/proc", c"/sysroot/proc"), (c"/sys", c"/sysroot/sys"), (c"/run", c"/sysroot/run")];
+    for &(dir, target) in &MOVES {
         if fs::open(target, O_RDONLY | O_DIRECTORY).is_ok() {
             match mount::mount(Some(dir), target, None, MS_MOVE, None) {
                 Ok(()) => continue,

@@ -8,9 +8,10 @@
 pub const LINE_MAX: usize = 480;
 
 /// A fixed-size line buffer. Overlong text is cut and marked with `...`.
+/// (A `heapless::Vec`: its pushes are checked and its `as_slice` needs no bounds check,
+/// so no panic path and little code; docs/size.md.)
 pub struct Line {
-    buf: [u8; LINE_MAX],
-    len: usize,
+    buf: heapless::Vec<u8, LINE_MAX>,
     cut: bool,
 }
 
@@ -22,7 +23,7 @@ impl Default for Line {
 
 impl Line {
     pub const fn new() -> Self {
-        Line { buf: [0; LINE_MAX], len: 0, cut: false }
+        Line { buf: heapless::Vec::new(), cut: false }
     }
 
     /// A line holding just `v` shown (handy in tests).
@@ -33,13 +34,11 @@ impl Line {
     }
 
     pub fn push_byte(&mut self, b: u8) {
-        if self.len < LINE_MAX - 3 {
-            self.buf[self.len] = b;
-            self.len += 1;
+        if self.buf.len() < LINE_MAX - 3 {
+            let _ = self.buf.push(b);
         } else if !self.cut {
             self.cut = true;
-            self.buf[self.len..self.len + 3].copy_from_slice(b"...");
-            self.len += 3;
+            let _ = self.buf.extend_from_slice(b"...");
         }
     }
 
@@ -53,19 +52,12 @@ impl Line {
         self.push_bytes(s.as_bytes());
     }
 
-    /// Decimal.
-    pub fn push_u64(&mut self, mut v: u64) {
-        let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
-        loop {
-            i -= 1;
-            tmp[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
+    /// Decimal (most significant digit first, by recursion: at most 20 levels).
+    pub fn push_u64(&mut self, v: u64) {
+        if v >= 10 {
+            self.push_u64(v / 10);
         }
-        self.push_bytes(&tmp[i..]);
+        self.push_byte(b'0' + (v % 10) as u8);
     }
 
     pub fn push_i64(&mut self, v: i64) {
@@ -95,7 +87,7 @@ impl Line {
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        &self.buf
     }
 
     pub fn as_str(&self) -> &str {
@@ -105,20 +97,21 @@ impl Line {
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.buf.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buf.is_empty()
     }
 
     pub fn clear(&mut self) {
-        self.len = 0;
+        self.buf.clear();
         self.cut = false;
     }
 }
 
 pub const HEX: &[u8; 16] = b"0123456789abcdef";
+
 
 /// Something that can be written into a log line.
 pub trait Show {

@@ -8,7 +8,7 @@
 //! make unverified data readable (the kernel checks every block up to the trusted root digest),
 //! but unchecked values could still map past a partition or truncate the device.
 
-use crate::block::{BlockReader, ReadError};
+use crate::block::{div_ceil, BlockReader, ReadError};
 use crate::text::{Line, Show, HEX};
 
 /// Size of the superblock (§4.1).
@@ -138,7 +138,7 @@ impl HashAlg {
     /// The 32-byte `algorithm` field: a known name, NUL-terminated, only NULs after it.
     fn from_field(field: &[u8]) -> Option<HashAlg> {
         let n = field.iter().position(|&b| b == 0)?;
-        let (name, rest) = field.split_at(n);
+        let (name, rest) = field.split_at_checked(n)?;
         if rest.iter().any(|&b| b != 0) {
             return None;
         }
@@ -146,20 +146,22 @@ impl HashAlg {
     }
 }
 
+/// `N` bytes at `off` (zeros past the end: never for the fixed offsets used here; `get`
+/// keeps panic paths out of the binary, docs/size.md).
+fn bytes_at<const N: usize>(b: &[u8; SUPERBLOCK_LEN], off: usize) -> [u8; N] {
+    b.get(off..off + N).and_then(|s| s.try_into().ok()).unwrap_or([0; N])
+}
+
 fn le_u16(b: &[u8; SUPERBLOCK_LEN], off: usize) -> u16 {
-    u16::from_le_bytes([b[off], b[off + 1]])
+    u16::from_le_bytes(bytes_at(b, off))
 }
 
 fn le_u32(b: &[u8; SUPERBLOCK_LEN], off: usize) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&b[off..off + 4]);
-    u32::from_le_bytes(a)
+    u32::from_le_bytes(bytes_at(b, off))
 }
 
 fn le_u64(b: &[u8; SUPERBLOCK_LEN], off: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[off..off + 8]);
-    u64::from_le_bytes(a)
+    u64::from_le_bytes(bytes_at(b, off))
 }
 
 /// A validated verity superblock (§4.1). Padding bytes are ignored, as cryptsetup does; salt
@@ -230,16 +232,13 @@ pub fn parse_superblock(buf: &[u8; SUPERBLOCK_LEN]) -> Result<VeritySuperblock, 
         .ok_or(VerityError::UnknownAlgorithm)?;
     let salt_size = le_u16(buf, OFF_SALT_SIZE);
     let mut salt = [0u8; MAX_SALT];
-    if let (Some(dst), Some(src)) =
-        (salt.get_mut(..salt_size as usize), buf.get(OFF_SALT..OFF_SALT + salt_size as usize))
-    {
-        dst.copy_from_slice(src);
+    let src = buf.get(OFF_SALT..OFF_SALT + salt_size as usize);
+    if let Some(src) = src.filter(|s| s.len() <= MAX_SALT) {
+        salt.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
     }
-    let mut uuid = [0u8; 16];
-    uuid.copy_from_slice(&buf[OFF_UUID..OFF_UUID + 16]);
     let sb = VeritySuperblock {
         hash_type,
-        uuid,
+        uuid: bytes_at(buf, OFF_UUID),
         algorithm,
         data_block_size: le_u32(buf, OFF_DATA_BLOCK_SIZE),
         hash_block_size: le_u32(buf, OFF_HASH_BLOCK_SIZE),
@@ -263,7 +262,7 @@ pub fn read_superblock<R: BlockReader>(dev: &mut R) -> Result<VeritySuperblock, 
 /// Is 1 for a superblock at byte 0.
 pub fn hash_start_block(sb_offset: u64, hash_block_size: u32) -> u64 {
     let hbs = hash_block_size.max(1) as u64;
-    sb_offset.saturating_add(SUPERBLOCK_LEN as u64).div_ceil(hbs)
+    div_ceil(sb_offset.saturating_add(SUPERBLOCK_LEN as u64), hbs)
 }
 
 /// Number of hash blocks in the tree over `data_blocks` (§4.3), as the kernel (`verity_ctr`)
@@ -288,7 +287,7 @@ pub fn hash_tree_blocks(alg: HashAlg, hash_block_size: u32, data_blocks: u64) ->
     let mut total = 0u64;
     for level in 0..levels {
         let shift = bits.checked_mul(level + 1).filter(|&s| s < 64)?; // cryptsetup: EINVAL
-        total = total.checked_add(data_blocks.div_ceil(1u64 << shift))?;
+        total = total.checked_add(div_ceil(data_blocks, 1u64 << shift))?;
     }
     Some(total)
 }
@@ -410,8 +409,7 @@ pub const TABLE_MAX: usize = 1024;
 
 /// A fixed buffer for the target parameters (ASCII, no NUL).
 pub struct TableBuf {
-    buf: [u8; TABLE_MAX],
-    len: usize,
+    buf: heapless::Vec<u8, TABLE_MAX>,
     overflow: bool,
 }
 
@@ -423,16 +421,16 @@ impl Default for TableBuf {
 
 impl TableBuf {
     pub const fn new() -> Self {
-        TableBuf { buf: [0; TABLE_MAX], len: 0, overflow: false }
+        TableBuf { buf: heapless::Vec::new(), overflow: false }
     }
 
     pub fn clear(&mut self) {
-        self.len = 0;
+        self.buf.clear();
         self.overflow = false;
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or(&[])
+        &self.buf
     }
 
     pub fn as_str(&self) -> &str {
@@ -440,13 +438,7 @@ impl TableBuf {
     }
 
     fn push(&mut self, b: u8) {
-        match self.buf.get_mut(self.len) {
-            Some(slot) => {
-                *slot = b;
-                self.len += 1;
-            }
-            None => self.overflow = true,
-        }
+        self.overflow |= self.buf.push(b).is_err();
     }
 
     fn push_str(&mut self, s: &str) {
@@ -455,21 +447,12 @@ impl TableBuf {
         }
     }
 
-    /// Decimal digits.
-    fn num(&mut self, mut v: u64) {
-        let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
-        loop {
-            i -= 1;
-            tmp[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 || i == 0 {
-                break;
-            }
+    /// Decimal digits (most significant first, by recursion: at most 20 levels).
+    fn num(&mut self, v: u64) {
+        if v >= 10 {
+            self.num(v / 10);
         }
-        for &b in &tmp[i..] {
-            self.push(b);
-        }
+        self.push(b'0' + (v % 10) as u8);
     }
 
     /// A space, then the decimal number.
@@ -495,9 +478,10 @@ impl TableBuf {
     }
 }
 
-/// Validated parameters for one verity target (§4.4).
+/// Validated parameters for one verity target (§4.4). The salt and the root hash are
+/// borrowed from the superblock and the caller (copying them cost code, docs/size.md).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct VerityParams {
+pub struct VerityParams<'a> {
     /// Table `<version>` = superblock hash_type (0 or 1).
     pub version: u32,
     pub data_block_size: u32,
@@ -506,20 +490,20 @@ pub struct VerityParams {
     /// In hash blocks from the start of the hash partition (§4.2).
     pub hash_start_block: u64,
     pub alg: HashAlg,
-    pub salt: [u8; MAX_SALT],
-    pub salt_size: u16,
-    pub root_hash: [u8; MAX_DIGEST],
-    pub root_hash_len: u8,
+    /// The used salt bytes (may be empty).
+    pub salt: &'a [u8],
+    /// The trusted root hash: exactly the algorithm's digest length.
+    pub root_hash: &'a [u8],
 }
 
-impl VerityParams {
+impl<'a> VerityParams<'a> {
     /// Check the superblock against the partitions it describes (superblock at byte 0 of the
     /// hash partition) and the trusted root hash, which must have the algorithm's length.
     pub fn new(
-        sb: &VeritySuperblock,
+        sb: &'a VeritySuperblock,
         data_part_len: u64,
         hash_part_len: u64,
-        root_hash: &[u8],
+        root_hash: &'a [u8],
     ) -> Result<Self, VerityError> {
         sb.validate()?;
         let digest = sb.algorithm.digest_len();
@@ -537,11 +521,6 @@ impl VerityParams {
         if tree_end.is_none_or(|n| n > hash_part_len) {
             return Err(VerityError::HashTreeTooBig);
         }
-        let mut root = [0u8; MAX_DIGEST];
-        root[..digest].copy_from_slice(root_hash);
-        let mut salt = [0u8; MAX_SALT];
-        let salt_used = sb.salt();
-        salt[..salt_used.len()].copy_from_slice(salt_used);
         Ok(VerityParams {
             version: sb.hash_type,
             data_block_size: sb.data_block_size,
@@ -549,10 +528,8 @@ impl VerityParams {
             data_blocks: sb.data_blocks,
             hash_start_block: hash_start,
             alg: sb.algorithm,
-            salt,
-            salt_size: salt_used.len() as u16,
-            root_hash: root,
-            root_hash_len: digest as u8,
+            salt: sb.salt(),
+            root_hash,
         })
     }
 
@@ -591,10 +568,11 @@ impl VerityParams {
         out.word_u64(self.hash_start_block);
         out.push(b' ');
         out.push_str(self.alg.name());
-        out.word_hex(self.root_hash.get(..self.alg.digest_len()).unwrap_or(&self.root_hash));
-        match self.salt.get(..self.salt_size as usize) {
-            Some(salt) if !salt.is_empty() => out.word_hex(salt),
-            _ => out.push_str(" -"),
+        out.word_hex(self.root_hash);
+        if self.salt.is_empty() {
+            out.push_str(" -");
+        } else {
+            out.word_hex(self.salt);
         }
         let n = opts.0.count_ones();
         if n > 0 {
@@ -767,7 +745,8 @@ mod tests {
     #[test]
     fn table_is_exact() {
         let sb = parse_superblock(&sb_bytes()).unwrap();
-        let p = VerityParams::new(&sb, 1 << 20, 10240, root().as_bytes()).unwrap();
+        let r = root();
+        let p = VerityParams::new(&sb, 1 << 20, 10240, r.as_bytes()).unwrap();
         let mut t = TableBuf::new();
         p.write_table((7, 0), (259, 1048575), VerityOptions::NONE, &mut t).unwrap();
         let want = ["1 7:0 259:1048575 4096 1024 256 1 sha256 ", ROOT, " 0011aabb"].concat();
@@ -785,7 +764,7 @@ mod tests {
         let mut s0 = sb;
         s0.salt_size = 0;
         s0.hash_type = 0;
-        let p0 = VerityParams::new(&s0, 1 << 20, 10240, root().as_bytes()).unwrap();
+        let p0 = VerityParams::new(&s0, 1 << 20, 10240, r.as_bytes()).unwrap();
         p0.write_table((8, 1), (8, 2), VerityOptions::NONE, &mut t).unwrap();
         assert_eq!(t.as_str(), ["0 8:1 8:2 4096 1024 256 1 sha256 ", ROOT, " -"].concat());
         let bad = VerityOptions::IGNORE_CORRUPTION.union(VerityOptions::PANIC_ON_CORRUPTION);

@@ -34,7 +34,26 @@ const _: () = assert!(offset_of!(DmIoctl, name) == 48);
 const _: () = assert!(offset_of!(DmIoctl, uuid) == 176);
 const _: () = assert!(offset_of!(DmIoctl, data) == 305);
 
-/// `struct dm_target_spec`.
+impl DmIoctl {
+    const ZERO: DmIoctl = DmIoctl {
+        version: [0; 3],
+        data_size: 0,
+        data_start: 0,
+        target_count: 0,
+        open_count: 0,
+        flags: 0,
+        event_nr: 0,
+        padding: 0,
+        dev: 0,
+        name: [0; 128],
+        uuid: [0; 129],
+        data: [0; 7],
+    };
+}
+
+/// `struct dm_target_spec`: the layout reference for `Table::push`, which writes it
+/// byte by byte (never built as a value).
+#[allow(dead_code)]
 #[repr(C)]
 #[derive(Clone, Copy)]
 struct DmTargetSpec {
@@ -60,35 +79,24 @@ struct DmBuf {
     payload: [u8; PAYLOAD],
 }
 
-impl DmBuf {
-    fn blank() -> DmBuf {
-        DmBuf {
-            hdr: DmIoctl {
-                version: [4, 0, 0],
-                data_size: HDR as u32,
-                data_start: HDR as u32,
-                target_count: 0,
-                open_count: 0,
-                flags: 0,
-                event_nr: 0,
-                padding: 0,
-                dev: 0,
-                name: [0; 128],
-                uuid: [0; 129],
-                data: [0; 7],
-            },
-            payload: [0; PAYLOAD],
-        }
-    }
-
-    /// A header for the device `name` (checked as the kernel's `check_name` does).
-    fn new(name: &[u8]) -> Result<DmBuf, Errno> {
-        let mut b = DmBuf::blank();
+impl DmIoctl {
+    /// Reset to a header for the device `name` (checked as the kernel's `check_name`
+    /// does) with `uuid` (may be empty) and no payload. Filled in place: the header
+    /// lives inside the 8 KiB `Table` buffer, and building it by value cost copies.
+    fn reset(&mut self, name: &[u8], uuid: &[u8]) -> SysResult<()> {
         if name.is_empty() || name.len() >= 128 || name.contains(&b'/') || name.contains(&0) {
             return Err(Errno::EINVAL);
         }
-        b.hdr.name[..name.len()].copy_from_slice(name);
-        Ok(b)
+        if uuid.len() >= 129 || uuid.contains(&0) {
+            return Err(Errno::EINVAL);
+        }
+        *self = DmIoctl::ZERO;
+        self.version = [4, 0, 0];
+        self.data_size = HDR as u32;
+        self.data_start = HDR as u32;
+        self.name.iter_mut().zip(name).for_each(|(d, &s)| *d = s);
+        self.uuid.iter_mut().zip(uuid).for_each(|(d, &s)| *d = s);
+        Ok(())
     }
 }
 
@@ -102,8 +110,8 @@ pub struct Table {
 
 impl Table {
     pub fn new() -> Table {
-        // The header is filled in by `DmControl::load`.
-        Table { buf: DmBuf::blank(), used: 0, count: 0, next_sector: 0 }
+        // The header is filled in by `DmControl::activate`.
+        Table { buf: DmBuf { hdr: DmIoctl::ZERO, payload: [0; PAYLOAD] }, used: 0, count: 0, next_sector: 0 }
     }
 
     /// Append a target of `len` sectors (after the previous one) of type `kind`
@@ -111,27 +119,28 @@ impl Table {
     pub fn push(&mut self, len: u64, kind: &[u8], params: &[u8]) -> SysResult<()> {
         let need = SPEC + params.len() + 1;
         let padded = (need + 7) & !7;
-        if kind.len() >= 16 || len == 0 || self.used + padded > PAYLOAD || params.contains(&0) {
+        let at = self.used;
+        let p = self.buf.payload.get_mut(at..at + padded).ok_or(Errno::E2BIG)?;
+        if kind.len() >= 16 || len == 0 || params.contains(&0) {
             return Err(Errno::E2BIG);
         }
-        let mut spec = DmTargetSpec {
-            sector_start: self.next_sector,
-            length: len,
-            status: 0,
-            next: padded as u32,
-            target_type: [0; 16],
-        };
-        spec.target_type[..kind.len()].copy_from_slice(kind);
-        let at = self.used;
-        // Serialise the spec field by field (native endian, as the kernel reads it).
-        let p = &mut self.buf.payload[at..at + padded];
-        p[..8].copy_from_slice(&spec.sector_start.to_ne_bytes());
-        p[8..16].copy_from_slice(&spec.length.to_ne_bytes());
-        p[16..20].copy_from_slice(&spec.status.to_ne_bytes());
-        p[20..24].copy_from_slice(&spec.next.to_ne_bytes());
-        p[24..40].copy_from_slice(&spec.target_type);
-        p[SPEC..SPEC + params.len()].copy_from_slice(params);
-        p[SPEC + params.len()..].fill(0);
+        // Serialise the spec field by field (native endian, as the kernel reads it), then
+        // the NUL-terminated params and zero padding. Constant ranges of a fixed array and
+        // `zip`: no index that could panic (docs/size.md).
+        const START: usize = offset_of!(DmTargetSpec, sector_start);
+        const LENGTH: usize = offset_of!(DmTargetSpec, length);
+        const NEXT: usize = offset_of!(DmTargetSpec, next);
+        const TYPE: usize = offset_of!(DmTargetSpec, target_type);
+        let mut spec = [0u8; SPEC];
+        spec[START..START + 8].copy_from_slice(&self.next_sector.to_ne_bytes());
+        spec[LENGTH..LENGTH + 8].copy_from_slice(&len.to_ne_bytes());
+        // `status` stays 0.
+        spec[NEXT..NEXT + 4].copy_from_slice(&(padded as u32).to_ne_bytes());
+        spec[TYPE..].iter_mut().zip(kind).for_each(|(d, &s)| *d = s);
+        let (head, tail) = p.split_at_mut_checked(SPEC).ok_or(Errno::E2BIG)?;
+        head.copy_from_slice(&spec);
+        tail.fill(0);
+        tail.iter_mut().zip(params).for_each(|(d, &s)| *d = s);
         self.used += padded;
         self.count += 1;
         self.next_sector += len;
@@ -161,51 +170,45 @@ impl DmControl {
         open(c"/dev/mapper/control", O_RDWR).map(DmControl)
     }
 
-    /// `ioctl(control, cmd, struct dm_ioctl *)`, the buffer updated in place.
-    fn call(&self, cmd: u32, buf: &mut DmBuf) -> SysResult<()> {
-        // SAFETY: `buf` is a live, 8-aligned dm_ioctl header followed by `data_size - 312`
-        // bytes of payload that the kernel may read and write.
-        check(unsafe { syscall!(IOCTL, self.0.raw(), cmd, buf as *mut DmBuf) }).map(drop)
-    }
-
-    /// DM_DEV_CREATE: a new, empty, suspended device named `name` with `uuid`.
-    pub fn create(&self, name: &[u8], uuid: &[u8]) -> SysResult<DevNo> {
-        let mut b = DmBuf::new(name)?;
-        if uuid.len() >= 129 || uuid.contains(&0) {
-            return Err(Errno::EINVAL);
-        }
-        b.hdr.uuid[..uuid.len()].copy_from_slice(uuid);
-        self.call(io::DM_DEV_CREATE, &mut b)?;
-        let d = b.hdr.dev;
-        Ok((((d & 0xfff00) >> 8) as u32, ((d & 0xff) | ((d >> 12) & 0xfff00)) as u32))
-    }
-
-    /// DM_TABLE_LOAD into the inactive slot.
-    pub fn load(&self, name: &[u8], table: &mut Table, read_only: bool) -> SysResult<()> {
-        let mut hdr = DmBuf::new(name)?.hdr;
-        hdr.data_size = (HDR + table.used) as u32;
-        hdr.target_count = table.count;
-        hdr.flags = if read_only { DM_READONLY_FLAG } else { 0 };
-        table.buf.hdr = hdr;
-        self.call(io::DM_TABLE_LOAD, &mut table.buf)
-    }
-
-    /// DM_DEV_SUSPEND without DM_SUSPEND_FLAG: resume, making the loaded table live.
-    pub fn resume(&self, name: &[u8]) -> SysResult<()> {
-        let mut b = DmBuf::new(name)?;
-        self.call(io::DM_DEV_SUSPEND, &mut b)
+    /// `ioctl(control, cmd, struct dm_ioctl *)` on a header without payload, updated in
+    /// place.
+    fn call(&self, cmd: u32, hdr: &mut DmIoctl) -> SysResult<()> {
+        hdr.data_size = HDR as u32;
+        // SAFETY: `hdr` is a live, 8-aligned dm_ioctl whose `data_size` is its own size,
+        // so the kernel reads and writes only inside it.
+        check(unsafe { syscall!(IOCTL, self.0.raw(), cmd, hdr as *mut DmIoctl) }).map(drop)
     }
 
     /// DM_DEV_REMOVE (cleanup after a failed activation).
     pub fn remove(&self, name: &[u8]) -> SysResult<()> {
-        let mut b = DmBuf::new(name)?;
-        self.call(io::DM_DEV_REMOVE, &mut b)
+        let mut hdr = DmIoctl::ZERO;
+        hdr.reset(name, b"")?;
+        self.call(io::DM_DEV_REMOVE, &mut hdr)
     }
 
-    /// Create, load and resume in one go; removes the device again if a later step fails.
+    /// DM_DEV_CREATE a device `name` with `uuid`, DM_TABLE_LOAD `table` (read-only if
+    /// asked) and resume it (DM_DEV_SUSPEND without DM_SUSPEND_FLAG), making the table
+    /// live; removes the device again if a later step fails. All three calls use the
+    /// table's own buffer: create and resume send only the header (`data_size` = 312),
+    /// so the payload stays in place for the load.
     pub fn activate(&self, name: &[u8], uuid: &[u8], table: &mut Table, read_only: bool) -> SysResult<DevNo> {
-        let dev = self.create(name, uuid)?;
-        match self.load(name, table, read_only).and_then(|_| self.resume(name)) {
+        let buf = &mut table.buf;
+        buf.hdr.reset(name, uuid)?;
+        self.call(io::DM_DEV_CREATE, &mut buf.hdr)?;
+        let d = buf.hdr.dev;
+        let dev = (((d & 0xfff00) >> 8) as u32, ((d & 0xff) | ((d >> 12) & 0xfff00)) as u32);
+        buf.hdr.reset(name, b"")?;
+        buf.hdr.data_size = (HDR + table.used) as u32;
+        buf.hdr.target_count = table.count;
+        buf.hdr.flags = if read_only { DM_READONLY_FLAG } else { 0 };
+        // SAFETY: `buf` is a live, 8-aligned dm_ioctl header followed by its payload;
+        // `data_size` covers the header and the `used` payload bytes, all inside `buf`.
+        let loaded = check(unsafe { syscall!(IOCTL, self.0.raw(), io::DM_TABLE_LOAD, buf as *mut DmBuf) });
+        let resumed = loaded.and_then(|_| {
+            buf.hdr.reset(name, b"")?;
+            self.call(io::DM_DEV_SUSPEND, &mut buf.hdr)
+        });
+        match resumed {
             Ok(()) => Ok(dev),
             Err(e) => {
                 let _ = self.remove(name);

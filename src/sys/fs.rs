@@ -74,15 +74,17 @@ pub fn write(fd: &Fd, buf: &[u8]) -> SysResult<usize> {
 pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> SysResult<&'a [u8]> {
     let fd = open(path, O_RDONLY)?;
     let mut n = 0;
-    while n < buf.len() {
-        match read(&fd, &mut buf[n..]) {
+    // `get` rather than indexing: the kernel never returns more than asked, but an index
+    // that could fail would link the panic formatting code (docs/size.md).
+    while let Some(rest) = buf.get_mut(n..).filter(|r| !r.is_empty()) {
+        match read(&fd, rest) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e),
         }
     }
-    Ok(&buf[..n])
+    Ok(buf.get(..n).unwrap_or(&[]))
 }
 
 /// `int mkdirat(int dirfd, const char *pathname, mode_t mode);` — EEXIST is success.
@@ -182,16 +184,12 @@ pub fn for_each_entry(dir: &Fd, f: &mut dyn FnMut(&DirEntry) -> bool) -> SysResu
             return Ok(());
         }
         // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-        let mut off = 0;
-        while off + 19 < n {
-            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
-            if reclen < 20 || off + reclen > n {
-                return Err(Errno::EIO);
-            }
-            let d_type = buf[off + 18];
-            let raw = &buf[off + 19..off + reclen];
-            let name = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
-            off += reclen;
+        let mut rest = buf.get(..n).ok_or(Errno::EIO)?;
+        while let Some(&[r0, r1, d_type]) = rest.get(16..19) {
+            let reclen = u16::from_ne_bytes([r0, r1]) as usize;
+            let raw = rest.get(19..reclen).filter(|_| reclen >= 20).ok_or(Errno::EIO)?;
+            let name = raw.split(|&b| b == 0).next().unwrap_or(raw);
+            rest = rest.get(reclen..).unwrap_or(&[]);
             if name == b"." || name == b".." {
                 continue;
             }
@@ -256,7 +254,7 @@ impl BlockReader for Device {
             match pread(&self.fd, buf, offset) {
                 Ok(0) => return Err(ReadError::Short),
                 Ok(n) => {
-                    buf = &mut buf[n..];
+                    buf = buf.get_mut(n..).ok_or(ReadError::Short)?;
                     offset += n as u64;
                 }
                 Err(Errno::EINTR) => {}

@@ -39,26 +39,25 @@ impl CPath {
     pub fn join(parts: &[&[u8]]) -> Option<CPath> {
         let mut p = CPath { buf: [0; 256], len: 0 };
         for part in parts {
-            if part.contains(&0) {
-                return None;
+            for &b in *part {
+                // Keep the last byte for the NUL.
+                match p.buf.get_mut(p.len).filter(|_| b != 0 && p.len < 255) {
+                    Some(slot) => *slot = b,
+                    None => return None,
+                }
+                p.len += 1;
             }
-            let end = p.len.checked_add(part.len())?;
-            if end >= p.buf.len() {
-                return None;
-            }
-            p.buf[p.len..end].copy_from_slice(part);
-            p.len = end;
         }
         Some(p)
     }
 
     pub fn as_cstr(&self) -> &core::ffi::CStr {
         // The buffer is zeroed beyond `len` and `join` rejected interior NULs.
-        core::ffi::CStr::from_bytes_until_nul(&self.buf[..=self.len]).unwrap_or(c"")
+        core::ffi::CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        self.buf.get(..self.len).unwrap_or(&[])
     }
 }
 

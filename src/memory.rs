@@ -1,0 +1,38 @@
+//! The in-memory DDI: for network boot, or machines without an ESP, the same DDI is
+//! shipped inside the initramfs (a second cpio appended by the UKI, the loader or
+//! PXE) at [`MEMORY_DDI`]. It is attached to a read-only loop device and then goes
+//! through exactly the same DDI, verity and mount steps as a DDI on a disk.
+
+use crate::block::{Extent, Extents};
+use crate::boot::{Cause, Context, Error, Step};
+use crate::sys::fs::{self, Device, O_RDONLY};
+use crate::sys::{loopdev, CPath};
+use crate::text::{Line, Untrusted};
+use core::ffi::CStr;
+
+/// Where `scripts/mkinitrd --ddi` puts the DDI.
+pub const MEMORY_DDI: &CStr = c"/ddiboot/rootfs.raw";
+
+/// Whether the initramfs carries a DDI.
+pub fn present() -> bool {
+    fs::open(MEMORY_DDI, O_RDONLY).is_ok()
+}
+
+/// The in-memory DDI as a block device, and its one extent (the whole device).
+pub fn attach() -> Result<(Device, Extents), Error> {
+    let name = MEMORY_DDI.to_bytes();
+    let file = fs::open(MEMORY_DDI, O_RDONLY).ctx(Step::FindImage, "opening", name)?;
+    let (lo, n) = loopdev::attach_read_only(&file).ctx(Step::MapImage, "attaching a loop device to", name)?;
+    let mut num = Line::new();
+    num.push_u64(n as u64);
+    let path = CPath::join(&[b"/dev/loop", num.as_bytes()])
+        .ok_or_else(|| Error::new(Step::MapImage, "naming", b"/dev/loopN", Cause::Msg("name too long")))?;
+    // A second descriptor through the node gives the geometry; the loop device stays
+    // attached while either is open, and dm holds it once mapped (autoclear after).
+    let dev = Device::open_path(&path).ctx(Step::MapImage, "opening", path.as_bytes())?;
+    drop(lo);
+    info!("using the in-memory DDI ", Untrusted(name), " on ", Untrusted(path.as_bytes()));
+    let mut extents = Extents::new();
+    let _ = extents.push(Extent { offset: 0, len: dev.size - dev.size % 512 });
+    Ok((dev, extents))
+}
