@@ -7,7 +7,7 @@ use crate::cmdline::{Config, FailurePolicy, VerityMode, Warning};
 use crate::esp::{self, EspLocator};
 use crate::mapper::{self, ImageSource};
 use crate::verity::{self, RootHash, VerityOptions};
-use crate::{modules, switchroot};
+use crate::{memory, modules, switchroot};
 use crate::errno::Errno;
 use crate::log::Level;
 use crate::sys::fs;
@@ -202,20 +202,90 @@ fn prepare_root(cfg: &Config) -> Result<(), Error> {
     let t = process::boottime_ns();
     modules::load_all()?;
     let t = step_done("modules", t);
-    let loader = esp::loader_partition_uuid();
-    let mut loc = EspLocator::new(cfg.image, loader).find(cfg.timeout_s)?;
-    let t = step_done("finding the ESP and the DDI", t);
-    let src = ImageSource { dev: &mut loc.disk, extents: &loc.extents };
-    let root = mapper::map_image(src, b"", root_hash.as_ref(), opts)?;
-    let t = step_done("mapping and verity", t);
-    if root.verified {
-        info!("root ", Untrusted(root.path.as_bytes()), " (", root.fstype.name(), ") verified by dm-verity");
-    } else {
-        warn!("ROOT IS NOT VERIFIED (ddiboot.verity=off): ", Untrusted(root.path.as_bytes()), " is mounted as is");
+    if cfg.image == b"memory" {
+        return boot_memory(cfg, root_hash.as_ref(), opts, t);
     }
-    switchroot::mount_root(&root, cfg.overlay)?;
-    step_done("mounting the root", t);
-    Ok(())
+    let loader = esp::loader_partition_uuid();
+    let mut loc = match EspLocator::new(cfg.image, loader).find(cfg.timeout_s) {
+        Ok(l) => l,
+        Err(e) if memory::present() => {
+            info!("no ESP holds the DDI; falling back to the in-memory DDI");
+            let _ = e;
+            return boot_memory(cfg, root_hash.as_ref(), opts, t);
+        }
+        Err(e) => return Err(e),
+    };
+    let t = step_done("finding the ESP and the DDI", t);
+    let order = loc.boot_order(cfg.image);
+    if order.len() > 1 {
+        let mut l = crate::log::start(Level::Info);
+        l.push_str("candidates: ");
+        for (k, &i) in order.iter().enumerate() {
+            if let Some(c) = loc.candidates.get(i) {
+                if k > 0 {
+                    l.push_str(", ");
+                }
+                l.push_untrusted(&c.path);
+            }
+        }
+        crate::log::emit(&mut l);
+    }
+    let mut rejected = Line::new();
+    for &i in &order {
+        let Some(c) = loc.candidates.get(i) else { continue };
+        info!("booting ", Untrusted(&c.path));
+        let src = ImageSource { dev: &mut loc.disk, extents: &c.extents };
+        match boot_image(src, cfg, root_hash.as_ref(), opts, t) {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                warn!("rejected ", Untrusted(&c.path), ": failed while ", e.step);
+                if !rejected.is_empty() {
+                    rejected.push_str(", ");
+                }
+                rejected.push_untrusted(&c.path);
+                rejected.push_str(" (");
+                e.step.show(&mut rejected);
+                rejected.push_byte(b')');
+            }
+        }
+    }
+    if memory::present() {
+        info!("every DDI on the ESP was rejected; falling back to the in-memory DDI");
+        return boot_memory(cfg, root_hash.as_ref(), opts, t);
+    }
+    error!("no DDI could be booted; rejected: ", Untrusted(rejected.as_bytes()));
+    Err(Error { step: Step::MapImage })
+}
+
+/// Boot the DDI shipped in the initramfs (network boot, no ESP).
+fn boot_memory(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions, t: u64) -> Result<(), Error> {
+    let (mut dev, extents) = memory::attach()?;
+    boot_image(ImageSource { dev: &mut dev, extents: &extents }, cfg, root_hash, opts, t)
+}
+
+/// Map, verify and mount one DDI at /sysroot; on failure nothing of it stays mapped.
+fn boot_image(
+    src: ImageSource,
+    cfg: &Config,
+    root_hash: Option<&RootHash>,
+    opts: VerityOptions,
+    t: u64,
+) -> Result<(), Error> {
+    let result = mapper::map_image(src, b"", root_hash, opts).and_then(|root| {
+        let t = step_done("mapping and verity", t);
+        if root.verified {
+            info!("root ", Untrusted(root.path.as_bytes()), " (", root.fstype.name(), ") verified by dm-verity");
+        } else {
+            warn!("ROOT IS NOT VERIFIED (ddiboot.verity=off): ", Untrusted(root.path.as_bytes()), " is mounted as is");
+        }
+        switchroot::mount_root(&root, cfg.overlay)?;
+        step_done("mounting the root", t);
+        Ok(())
+    });
+    if result.is_err() {
+        mapper::unmap(b"");
+    }
+    result
 }
 
 /// The trusted root hash from `roothash=`. Without one ddiboot refuses to boot, unless

@@ -118,7 +118,8 @@ pub struct Config<'a> {
     pub roothash: Option<&'a [u8]>,
     /// `init=`: stage-2 init to exec (default: /sbin/init, then the usual fallbacks).
     pub init: Option<&'a [u8]>,
-    /// `ddiboot.image=`: path of the DDI on the ESP.
+    /// `ddiboot.image=`: path of the DDI on the ESP; a `*` in the file name matches
+    /// versions (`/EFI/Linux/rootfs_*.raw`); `memory` means the in-memory DDI only.
     pub image: &'a [u8],
     /// `ddiboot.timeout=`: seconds to wait for the disk holding the DDI.
     pub timeout_s: u32,
@@ -230,11 +231,11 @@ impl<'a> Config<'a> {
                     None
                 }
                 Some(3) => match v {
-                    Some(path) if path.first() == Some(&b'/') => {
+                    Some(path) if path.first() == Some(&b'/') || path == b"memory" => {
                         c.image = path;
                         None
                     }
-                    _ => Some("must be an absolute path on the ESP"),
+                    _ => Some("must be an absolute path on the ESP, or memory"),
                 },
                 Some(i @ (4 | 5)) => match v.and_then(parse_u32) {
                     Some(t) if i == 4 => {

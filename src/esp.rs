@@ -9,7 +9,8 @@
 
 use crate::block::Extents;
 use crate::boot::{Cause, Context, Error, Step};
-use crate::fat::FatVolume;
+use crate::fat::{DirEntry, FatError, FatVolume};
+use crate::version;
 use crate::gpt::{read_gpt_into, Gpt, Partition};
 use crate::guid::{types, Guid};
 use crate::sys::fs::{self, Device, O_DIRECTORY, O_RDONLY};
@@ -18,14 +19,88 @@ use crate::sys::uevent::UeventSocket;
 use crate::sys::{mount, CPath};
 use crate::text::{Line, Untrusted};
 
-/// The DDI file found on an ESP: the disk it is on and its extents there.
+/// The DDI file(s) found on an ESP: the disk they are on and their extents there.
 pub struct ImageLocation {
     pub disk: Device,
     pub disk_name: Name,
-    /// The partition (ESP or XBOOTLDR) holding the file.
+    /// The partition (ESP or XBOOTLDR) holding the files.
     pub partition: Partition,
-    /// The file's extents, in disk bytes.
+    /// One file for a plain `ddiboot.image=` path; the matching versions for a pattern.
+    pub candidates: heapless::Vec<Candidate, MAX_CANDIDATES>,
+}
+
+/// One DDI file: its path on the ESP and its extents on the disk.
+pub struct Candidate {
+    pub path: heapless::Vec<u8, 160>,
     pub extents: Extents,
+}
+
+/// Versions of a DDI considered at most.
+pub const MAX_CANDIDATES: usize = 6;
+
+impl ImageLocation {
+    /// The candidates in boot order: newest version first, those without boot tries
+    /// left (`+0-N`) last (Boot Loader Specification, "Boot counting").
+    pub fn boot_order(&self, image: &[u8]) -> heapless::Vec<usize, MAX_CANDIDATES> {
+        let mut order = heapless::Vec::new();
+        let pat = Pattern::of(image);
+        // Selection sort over at most MAX_CANDIDATES entries (no panicking indexing).
+        while order.len() < self.candidates.len() {
+            let mut best: Option<(usize, Versioned)> = None;
+            for (i, c) in self.candidates.iter().enumerate() {
+                if order.contains(&i) {
+                    continue;
+                }
+                let v = pat.and_then(|p| p.matches(file_name(&c.path)));
+                let better = match (&best, &v) {
+                    (None, _) => true,
+                    (Some((_, Some(b))), Some(v)) => version::boot_order(v, b) == core::cmp::Ordering::Less,
+                    _ => false,
+                };
+                if better {
+                    best = Some((i, v));
+                }
+            }
+            match best {
+                Some((i, _)) => {
+                    let _ = order.push(i);
+                }
+                None => break,
+            }
+        }
+        order
+    }
+}
+
+type Versioned<'a> = Option<version::Versioned<'a>>;
+
+/// The last path component.
+fn file_name(path: &[u8]) -> &[u8] {
+    match path.iter().rposition(|&c| c == b'/') {
+        Some(i) => path.get(i + 1..).unwrap_or(path),
+        None => path,
+    }
+}
+
+/// `ddiboot.image=` with a `*` in its last component: `DIR/PREFIX*SUFFIX`.
+#[derive(Clone, Copy)]
+struct Pattern<'a> {
+    dir: &'a [u8],
+    prefix: &'a [u8],
+    suffix: &'a [u8],
+}
+
+impl<'a> Pattern<'a> {
+    fn of(image: &'a [u8]) -> Option<Pattern<'a>> {
+        let name = file_name(image);
+        let star = name.iter().position(|&c| c == b'*')?;
+        let dir = image.get(..image.len() - name.len()).unwrap_or(b"/");
+        Some(Pattern { dir, prefix: name.get(..star)?, suffix: name.get(star + 1..)? })
+    }
+
+    fn matches<'n>(&self, name: &'n [u8]) -> Option<version::Versioned<'n>> {
+        version::match_pattern(self.prefix, self.suffix, name)
+    }
 }
 
 /// A block device name from sysfs (`vda`, `nvme0n1`).
@@ -165,11 +240,6 @@ impl<'a> EspLocator<'a> {
             if self.decided || !is_whole_disk(name) {
                 continue;
             }
-            let _ = self.seen.push(name.clone());
-            if !self.summary.is_empty() {
-                self.summary.push_str(", ");
-            }
-            self.summary.push_untrusted(name);
             self.try_disk(name)?;
         }
         Ok(())
@@ -178,16 +248,22 @@ impl<'a> EspLocator<'a> {
     /// Look for the image on one disk. Problems with this disk are logged and skipped.
     fn try_disk(&mut self, name: &Name) -> Result<(), Error> {
         let path = CPath::join(&[b"/dev/", name]).ok_or_else(|| Error::new(Step::FindDisk, "name too long:", name, Cause::Msg("skipped")))?;
+        // A disk can be listed in sysfs a moment before it can be opened (ENXIO), and an
+        // empty drive has size 0: such disks are not marked as seen, so the next pass
+        // (woken by their "add" or "change" uevent) tries them again.
         let mut disk = match Device::open_path(&path) {
-            Ok(d) => d,
+            Ok(d) if d.size > 0 => d,
+            Ok(_) => return Ok(()),
             Err(e) => {
-                info!("skipping ", Untrusted(path.as_bytes()), ": cannot open: ", e);
+                debug!("cannot open ", Untrusted(path.as_bytes()), " yet: ", e);
                 return Ok(());
             }
         };
-        if disk.size == 0 {
-            return Ok(()); // empty drive (e.g. a CD-ROM without medium)
+        let _ = self.seen.push(name.clone());
+        if !self.summary.is_empty() {
+            self.summary.push_str(", ");
         }
+        self.summary.push_untrusted(name);
         let bs = disk.block_size;
         let mut gpt = Gpt::new();
         if let Err(e) = read_gpt_into(&mut disk, Some(bs), &mut gpt) {
@@ -204,22 +280,22 @@ impl<'a> EspLocator<'a> {
                 any = true;
                 let is_loaders = self.loader == Some(part.uuid);
                 self.loader_seen |= is_loaders;
-                let mut extents = Extents::new();
-                let found = FatVolume::open(&mut disk, part.byte_offset(bs), part.byte_len(bs)).and_then(|mut vol| {
-                    let entry = vol.lookup(self.image)?;
-                    vol.extents_into(&entry, &mut extents)
-                });
+                let mut candidates = heapless::Vec::new();
+                let found = FatVolume::open(&mut disk, part.byte_offset(bs), part.byte_len(bs))
+                    .and_then(|mut vol| collect(&mut vol, self.image, &mut candidates));
                 if let Err(e) = found {
                     info!(Untrusted(name), " partition ", part.number, ": ", Untrusted(self.image), ": ", e);
                     continue;
                 }
-                info!(
-                    "found ", Untrusted(self.image), " on ", Untrusted(name), " partition ", part.number,
-                    " (", part.uuid, "), ", extents.len(), " extent(s)"
-                );
+                for c in &candidates {
+                    info!(
+                        "found ", Untrusted(&c.path), " on ", Untrusted(name), " partition ", part.number,
+                        " (", part.uuid, "), ", c.extents.len(), " extent(s)"
+                    );
+                }
                 self.decided = self.loader.is_none() || is_loaders;
                 if self.decided || self.found.is_none() {
-                    self.found = Some(ImageLocation { disk, disk_name: name.clone(), partition: *part, extents });
+                    self.found = Some(ImageLocation { disk, disk_name: name.clone(), partition: *part, candidates });
                 }
                 return Ok(());
             }
@@ -229,6 +305,55 @@ impl<'a> EspLocator<'a> {
         }
         Ok(())
     }
+}
+
+/// The DDI file, or for a pattern every matching version (the first MAX_CANDIDATES in
+/// directory order), with their extents. No match is `NotFound`.
+fn collect(
+    vol: &mut FatVolume<&mut Device>,
+    image: &[u8],
+    out: &mut heapless::Vec<Candidate, MAX_CANDIDATES>,
+) -> Result<(), FatError> {
+    let mut entries: heapless::Vec<DirEntry, MAX_CANDIDATES> = heapless::Vec::new();
+    let Some(pat) = Pattern::of(image) else {
+        let entry = vol.lookup(image)?;
+        let mut c = Candidate { path: heapless::Vec::new(), extents: Extents::new() };
+        let _ = c.path.extend_from_slice(image.get(..160).unwrap_or(image));
+        vol.extents_into(&entry, &mut c.extents)?;
+        let _ = out.push(c);
+        return Ok(());
+    };
+    vol.list_dir(pat.dir, &mut |e| {
+        let mut ascii = [0u8; 128];
+        let name = e.name();
+        if e.is_dir() || name.len() > ascii.len() || name.iter().any(|&u| !(0x20..0x7f).contains(&u)) {
+            return true;
+        }
+        for (a, &u) in ascii.iter_mut().zip(name) {
+            *a = u as u8;
+        }
+        let ascii = ascii.get(..name.len()).unwrap_or(&[]);
+        if pat.matches(ascii).is_none() {
+            return true;
+        }
+        if entries.push(*e).is_err() {
+            warn!("more than ", MAX_CANDIDATES, " versions of the DDI; ignoring ", e);
+        }
+        true
+    })?;
+    if entries.is_empty() {
+        return Err(FatError::NotFound);
+    }
+    for e in &entries {
+        let mut c = Candidate { path: heapless::Vec::new(), extents: Extents::new() };
+        let _ = c.path.extend_from_slice(pat.dir);
+        for &u in e.name() {
+            let _ = c.path.push(u as u8);
+        }
+        vol.extents_into(e, &mut c.extents)?;
+        let _ = out.push(c);
+    }
+    Ok(())
 }
 
 /// Whole disks have no `partition` attribute in sysfs.

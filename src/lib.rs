@@ -42,6 +42,8 @@ pub mod esp;
 #[cfg(target_os = "linux")]
 pub mod mapper;
 #[cfg(target_os = "linux")]
+pub mod memory;
+#[cfg(target_os = "linux")]
 pub mod modules;
 #[cfg(target_os = "linux")]
 pub mod switchroot;

@@ -118,6 +118,17 @@ pub fn map_image(
     }
 }
 
+/// Remove whatever `map_image(.., tag, ..)` created (after a failed attempt, so that the
+/// next candidate starts clean). Devices that do not exist are fine.
+pub fn unmap(tag: &[u8]) {
+    let n = names(tag);
+    if let Ok(dm) = DmControl::open() {
+        for name in [&n.root, &n.hash, &n.data] {
+            let _ = dm.remove(name.as_bytes());
+        }
+    }
+}
+
 /// The disk extents of one DDI partition, checked against the disk's block size
 /// (dm-linear targets must be aligned to it).
 fn partition_extents(all: &[Extent], p: &Partition, bs: u32, disk_lbs: u32) -> Result<crate::block::Extents, Error> {

@@ -8,6 +8,11 @@ fn valid(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'~' | b'-' | b'^' | b'.')
 }
 
+/// `s` without its first `n` bytes (empty if shorter): slicing that cannot panic.
+fn tail(s: &[u8], n: usize) -> &[u8] {
+    s.get(n..).unwrap_or(&[])
+}
+
 /// Compare two version strings (UAPI.10 "Version Format Specification").
 pub fn compare(mut a: &[u8], mut b: &[u8]) -> Ordering {
     if a.is_empty() || b.is_empty() {
@@ -34,8 +39,8 @@ pub fn compare(mut a: &[u8], mut b: &[u8]) -> Ordering {
                 if o != Ordering::Equal {
                     return o;
                 }
-                a = &a[1..];
-                b = &b[1..];
+                a = tail(a, 1);
+                b = tail(b, 1);
             }
         }
         if a.is_empty() || b.is_empty() {
@@ -48,8 +53,8 @@ pub fn compare(mut a: &[u8], mut b: &[u8]) -> Ordering {
                 if o != Ordering::Equal {
                     return o;
                 }
-                a = &a[1..];
-                b = &b[1..];
+                a = tail(a, 1);
+                b = tail(b, 1);
             }
         }
         let run = |s: &[u8], f: fn(&u8) -> bool| s.iter().take_while(|c| f(c)).count();
@@ -64,9 +69,9 @@ pub fn compare(mut a: &[u8], mut b: &[u8]) -> Ordering {
             if o != Ordering::Equal {
                 return o;
             }
-            let za = a[..la].iter().take_while(|&&c| c == b'0').count();
-            let zb = b[..lb].iter().take_while(|&&c| c == b'0').count();
-            let (na, nb) = (&a[za..la], &b[zb..lb]);
+            let za = a.iter().take(la).take_while(|&&c| c == b'0').count();
+            let zb = b.iter().take(lb).take_while(|&&c| c == b'0').count();
+            let (na, nb) = (a.get(za..la).unwrap_or(&[]), b.get(zb..lb).unwrap_or(&[]));
             let o = na.len().cmp(&nb.len()).then(na.cmp(nb));
             if o != Ordering::Equal {
                 return o;
@@ -75,7 +80,7 @@ pub fn compare(mut a: &[u8], mut b: &[u8]) -> Ordering {
             la = run(a, alpha);
             lb = run(b, alpha);
             let n = la.min(lb);
-            let o = a[..n].cmp(&b[..n]).then(la.cmp(&lb));
+            let o = a.iter().take(n).cmp(b.iter().take(n)).then(la.cmp(&lb));
             if o != Ordering::Equal {
                 return o;
             }
@@ -83,11 +88,11 @@ pub fn compare(mut a: &[u8], mut b: &[u8]) -> Ordering {
         if la == 0 && lb == 0 {
             // Neither a number nor letters nor a separator: a lone separator left after
             // another one (e.g. "1.-2"); step over one byte on each side.
-            a = a.get(1..).unwrap_or(&[]);
-            b = b.get(1..).unwrap_or(&[]);
+            a = tail(a, 1);
+            b = tail(b, 1);
         } else {
-            a = &a[la..];
-            b = &b[lb..];
+            a = tail(a, la);
+            b = tail(b, lb);
         }
     }
 }
@@ -125,16 +130,15 @@ pub fn match_pattern<'a>(prefix: &[u8], suffix: &[u8], name: &'a [u8]) -> Option
     if name.len() < prefix.len() + suffix.len() + 1 {
         return None;
     }
-    let (head, rest) = name.split_at(prefix.len());
-    let (mid, tail) = rest.split_at(rest.len() - suffix.len());
-    if !eq_ignore_case(head, prefix) || !eq_ignore_case(tail, suffix) {
+    let mid = name.get(prefix.len()..name.len() - suffix.len())?;
+    if !eq_ignore_case(name.get(..prefix.len())?, prefix) || !eq_ignore_case(tail(name, name.len() - suffix.len()), suffix) {
         return None;
     }
     let mut v = Versioned { version: mid, tries_left: None, tries_done: None };
     if let Some(plus) = mid.iter().rposition(|&c| c == b'+') {
-        let counter = &mid[plus + 1..];
+        let counter = tail(mid, plus + 1);
         let (left, done) = match counter.iter().position(|&c| c == b'-') {
-            Some(dash) => (&counter[..dash], Some(&counter[dash + 1..])),
+            Some(dash) => (counter.get(..dash).unwrap_or(&[]), Some(tail(counter, dash + 1))),
             None => (counter, None),
         };
         if let Some(l) = number(left) {
@@ -142,7 +146,7 @@ pub fn match_pattern<'a>(prefix: &[u8], suffix: &[u8], name: &'a [u8]) -> Option
                 Some(d) => Some(number(d)?),
                 None => None,
             };
-            v = Versioned { version: &mid[..plus], tries_left: Some(l), tries_done: d };
+            v = Versioned { version: mid.get(..plus).unwrap_or(&[]), tries_left: Some(l), tries_done: d };
         }
     }
     (!v.version.is_empty()).then_some(v)

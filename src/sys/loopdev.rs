@@ -35,16 +35,14 @@ pub fn attach_read_only(backing: &Fd) -> SysResult<(Fd, u32)> {
     Err(last)
 }
 
-fn fmt_u32(mut v: u32, buf: &mut [u8; 10]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return &buf[i..];
-        }
+fn fmt_u32(v: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let mut l = crate::text::Line::new();
+    l.push_u64(v as u64);
+    let n = l.len().min(buf.len());
+    for (d, s) in buf.iter_mut().zip(l.as_bytes()) {
+        *d = *s;
     }
+    buf.get(..n).unwrap_or(&[])
 }
 
 impl Errno {

@@ -53,7 +53,9 @@ if want versions; then
         --add "$W/ddi-new.raw:$L/rootfs_9.raw" 2>/dev/null
     boot versions-fallback "roothash=$hash ddiboot.image=$L/rootfs_*.raw $FAILFAST" "$W/versions-bad.img"
     check versions-fallback "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+marker main-ddi" \
-        "+rejected $L/rootfs_9.raw: .*root hash" "+rejected $L/rootfs_3.raw: .*EIO" "+booting $L/rootfs_2.raw"
+        "+candidates: $L/rootfs_9.raw, $L/rootfs_3.raw, $L/rootfs_2.raw, $L/rootfs_1.raw" \
+        "+no root or usr partition matching the root hash" "+rejected $L/rootfs_9.raw: failed while mapping the DDI" \
+        "+read failed: EIO" "+rejected $L/rootfs_3.raw: failed while mounting the root" "+booting $L/rootfs_2.raw"
 
     # Boot counting: a candidate with no tries left goes last, even when newest.
     "$S/mkdisk" --output "$W/versions-count.img" --ddi "$W/ddi.raw" --ddi-path "$L/rootfs_1+2-1.raw" \
@@ -67,7 +69,7 @@ if want versions; then
         --add "$W/ddi-new.raw:$L/rootfs_3.raw" 2>/dev/null
     boot versions-allbad "roothash=$hash ddiboot.image=$L/rootfs_*.raw $FAILFAST" "$W/versions-allbad.img"
     check versions-allbad "${NO_STAGE2[@]}" "+rejected $L/rootfs_3.raw" "+rejected $L/rootfs_2.raw" \
-        "+no DDI could be booted"
+        "+no DDI could be booted; rejected: $L/rootfs_3.raw \(mapping the DDI\), $L/rootfs_2.raw \(mounting the root\)"
 
     # ... and with the in-memory DDI as the last resort.
     mem_initrd
