@@ -87,8 +87,9 @@ dracut_fixture() {
     local dc=$DDIBOOT_CACHE/dracut sum start
     "$S/mkdracut" --kernel-dir "$kdir" --output "$W/dracut.img" 2>"$W/mkdracut.log" || return 1
     sum=$(sha256sum <"$W/dracut.img")
-    dracut_ddi=$dc/ddi-${sum:0:16}.raw
+    dracut_ddi=$dc/ddi-${sum:0:16}-none.raw
     if [[ ! -s $dracut_ddi.roothash ]]; then
+        rm -f -- "$dc"/ddi-*.raw "$dc"/ddi-*.raw.* # DDIs of older initrds
         "$S/mkddi-from-initrd" --initrd "$W/dracut.img" --output "$dracut_ddi.tmp" \
             >/dev/null 2>"$W/mkddi-dracut.log" || return 1
         mv "$dracut_ddi.tmp" "$dracut_ddi"
@@ -97,19 +98,26 @@ dracut_fixture() {
     fi
     dhash=$(<"$dracut_ddi.roothash")
     real_uuid=$(uuid_from_text "ddiboot realroot $dhash")
+    real_uuid2=$(uuid_from_text "ddiboot realroot second disk $dhash")
     "$S/mkroot" "$W/realroot" --init "$top/tests/stage2/realroot-init" --marker real-root 2>/dev/null ||
         return 1
     truncate -s 24M "$W/realroot.ext4"
     mkfs.ext4 -q -F -d "$W/realroot" -L realroot -E root_owner=0:0 "$W/realroot.ext4" || return 1
     "$S/mkdisk" --output "$W/dracut-disk.img" --ddi "$dracut_ddi" \
         --disk-size $(($(file_size "$dracut_ddi") / 1048576 + 48)) 2>"$W/mkdisk-dracut.log" || return 1
+    # A copy with the ESP only, for the variant with the real root on a second disk.
+    cp "$W/dracut-disk.img" "$W/dracut-esp-only.img"
     sgdisk -n 2:0:+24M -t 2:8300 -u "2:$real_uuid" -c 2:realroot "$W/dracut-disk.img" >/dev/null || return 1
     start=$(sgdisk -i 2 "$W/dracut-disk.img" | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
     [[ -n $start ]] || return 1
     dd if="$W/realroot.ext4" of="$W/dracut-disk.img" bs=512 seek="$start" conv=notrunc status=none
+    truncate -s 26M "$W/dracut-root-disk.img"
+    sgdisk -n 1:2048:+24M -t 1:8300 -u "1:$real_uuid2" -c 1:realroot "$W/dracut-root-disk.img" >/dev/null ||
+        return 1
+    dd if="$W/realroot.ext4" of="$W/dracut-root-disk.img" bs=512 seek=2048 conv=notrunc status=none
 }
 
-if want dracut || want dracut-tampered || want dracut-classic; then
+if want dracut || want dracut-second-disk || want dracut-tampered || want dracut-classic; then
     if dracut_fixture; then
         # On a failure in the dracut initrd, power off instead of waiting in a shell.
         RD="root=PARTUUID=$real_uuid rw rd.shell=0 rd.emergency=poweroff"
@@ -123,6 +131,17 @@ if want dracut || want dracut-tampered || want dracut-classic; then
                 "+REALROOT: dm dm-[0-9]+ ddiboot-root DDIBOOT-VERITY-$dhash" \
                 "+REALROOT: intermediate-root ddi erofs /dev/dm-[0-9]+" \
                 "-Can't open blockdev" "-Failed to mount" "-Entering emergency mode"
+        fi
+
+        # The same with the real root on another disk than the ESP (the dracut case
+        # also needs the ESP's disk to stay usable for the real root's partition).
+        if want dracut-second-disk; then
+            cp "$W/dracut-esp-only.img" "$W/dracut-second-esp.img"
+            boot dracut-second-disk "roothash=$dhash ddiboot.overlay=tmpfs ${RD/$real_uuid/$real_uuid2} $FAILFAST" \
+                "$W/dracut-second-esp.img" "$W/dracut-root-disk.img"
+            check dracut-second-disk "${REAL_OK[@]}" "+Running in initrd" \
+                "+REALROOT: dm dm-[0-9]+ ddiboot-root DDIBOOT-VERITY-$dhash" \
+                "+REALROOT: intermediate-root ddi erofs /dev/dm-[0-9]+"
         fi
 
         if want dracut-tampered; then
