@@ -132,6 +132,11 @@ fn read_cmdline(buf: &mut [u8]) -> Result<&[u8], Error> {
     fs::read_file(c"/proc/cmdline", buf).ctx(Step::CommandLine, "reading", b"/proc/cmdline")
 }
 
+/// Create `dir` (mode 0755; an existing one is fine).
+pub fn mkdir(step: Step, dir: &CStr) -> Result<(), Error> {
+    fs::mkdir(dir, 0o755).ctx(step, "creating", dir.to_bytes())
+}
+
 /// Mount devtmpfs, proc and sysfs (already mounted is fine).
 fn early_mounts() -> Result<(), Error> {
     const FL: u32 = MS_NOSUID | MS_NOEXEC | MS_NODEV;
@@ -141,7 +146,7 @@ fn early_mounts() -> Result<(), Error> {
         (c"/sys", c"sysfs", FL, None),
     ];
     for &(dir, fstype, flags, data) in &MOUNTS {
-        fs::mkdir(dir, 0o755).ctx(Step::EarlyMounts, "creating", dir.to_bytes())?;
+        mkdir(Step::EarlyMounts, dir)?;
         match mount::mount(Some(fstype), dir, Some(fstype), flags, data) {
             Ok(()) | Err(Errno::EBUSY) => {}
             Err(e) => return Err(Error::sys(Step::EarlyMounts, "mounting", dir.to_bytes(), e)),
@@ -198,69 +203,77 @@ fn boot(cfg: &Config, args: &Args, t0: u64) -> Error {
 /// Everything up to a mounted /sysroot.
 fn prepare_root(cfg: &Config) -> Result<(), Error> {
     let root_hash = trusted_root_hash(cfg)?;
+    let root_hash = root_hash.as_ref();
     let opts = verity_options(cfg)?;
     let t = process::boottime_ns();
     modules::load_all()?;
     let t = step_done("modules", t);
-    if cfg.image == b"memory" {
-        return boot_memory(cfg, root_hash.as_ref(), opts, t);
+    if cfg.image != b"memory" && boot_from_esp(cfg, root_hash, opts, t)? {
+        return Ok(());
     }
+    // Boot the DDI shipped in the initramfs (network boot, no ESP).
+    let (mut dev, extents) = memory::attach()?;
+    boot_image(ImageSource { dev: &mut dev, extents: &extents }, cfg, root_hash, opts, t)
+}
+
+/// Boot a DDI from the ESP: `Ok(true)` once one is mounted, `Ok(false)` to fall back to
+/// the in-memory DDI (there is one, and nothing on the ESP booted).
+// Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
+#[inline(never)]
+fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions, t: u64) -> Result<bool, Error> {
     let loader = esp::loader_partition_uuid();
     let mut loc = match EspLocator::new(cfg.image, loader).find(cfg.timeout_s) {
         Ok(l) => l,
-        Err(e) if memory::present() => {
-            info!("no ESP holds the DDI; falling back to the in-memory DDI");
-            let _ = e;
-            return boot_memory(cfg, root_hash.as_ref(), opts, t);
-        }
-        Err(e) => return Err(e),
+        Err(e) => return fall_back(e, "no ESP holds the DDI; falling back to the in-memory DDI"),
     };
     let t = step_done("finding the ESP and the DDI", t);
     let order = loc.boot_order(cfg.image);
     if order.len() > 1 {
-        let mut l = crate::log::start(Level::Info);
-        l.push_str("candidates: ");
-        for (k, &i) in order.iter().enumerate() {
+        let mut list = Line::new();
+        for &i in &order {
             if let Some(c) = loc.candidates.get(i) {
-                if k > 0 {
-                    l.push_str(", ");
-                }
-                l.push_untrusted(&c.path);
+                list_push(&mut list, &c.path);
             }
         }
-        crate::log::emit(&mut l);
+        info!("candidates: ", Untrusted(list.as_bytes()));
     }
     let mut rejected = Line::new();
     for &i in &order {
         let Some(c) = loc.candidates.get(i) else { continue };
         info!("booting ", Untrusted(&c.path));
         let src = ImageSource { dev: &mut loc.disk, extents: &c.extents };
-        match boot_image(src, cfg, root_hash.as_ref(), opts, t) {
-            Ok(()) => return Ok(()),
+        match boot_image(src, cfg, root_hash, opts, t) {
+            Ok(()) => return Ok(true),
             Err(e) => {
                 warn!("rejected ", Untrusted(&c.path), ": failed while ", e.step);
-                if !rejected.is_empty() {
-                    rejected.push_str(", ");
-                }
-                rejected.push_untrusted(&c.path);
+                list_push(&mut rejected, &c.path);
                 rejected.push_str(" (");
                 e.step.show(&mut rejected);
                 rejected.push_byte(b')');
             }
         }
     }
-    if memory::present() {
-        info!("every DDI on the ESP was rejected; falling back to the in-memory DDI");
-        return boot_memory(cfg, root_hash.as_ref(), opts, t);
+    if !memory::present() {
+        error!("no DDI could be booted; rejected: ", Untrusted(rejected.as_bytes()));
     }
-    error!("no DDI could be booted; rejected: ", Untrusted(rejected.as_bytes()));
-    Err(Error { step: Step::MapImage })
+    fall_back(Error { step: Step::MapImage }, "every DDI on the ESP was rejected; falling back to the in-memory DDI")
 }
 
-/// Boot the DDI shipped in the initramfs (network boot, no ESP).
-fn boot_memory(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions, t: u64) -> Result<(), Error> {
-    let (mut dev, extents) = memory::attach()?;
-    boot_image(ImageSource { dev: &mut dev, extents: &extents }, cfg, root_hash, opts, t)
+/// After `e`: `Ok(false)` (and `why` logged) when the initramfs carries a DDI.
+fn fall_back(e: Error, why: &str) -> Result<bool, Error> {
+    if !memory::present() {
+        return Err(e);
+    }
+    info!(why);
+    Ok(false)
+}
+
+/// Append `item` (untrusted) to a comma-separated list.
+pub fn list_push(list: &mut Line, item: &[u8]) {
+    if !list.is_empty() {
+        list.push_str(", ");
+    }
+    list.push_untrusted(item);
 }
 
 /// Map, verify and mount one DDI at /sysroot; on failure nothing of it stays mapped.
@@ -271,7 +284,7 @@ fn boot_image(
     opts: VerityOptions,
     t: u64,
 ) -> Result<(), Error> {
-    let result = mapper::map_image(src, b"", root_hash, opts).and_then(|root| {
+    let result = mapper::map_image(src, root_hash, opts).and_then(|root| {
         let t = step_done("mapping and verity", t);
         if root.verified {
             info!("root ", Untrusted(root.path.as_bytes()), " (", root.fstype.name(), ") verified by dm-verity");
@@ -283,7 +296,7 @@ fn boot_image(
         Ok(())
     });
     if result.is_err() {
-        mapper::unmap(b"");
+        mapper::unmap();
     }
     result
 }

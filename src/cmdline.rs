@@ -168,29 +168,23 @@ fn parse_u32(v: &[u8]) -> Option<u32> {
     v.iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + (b - b'0') as u32))
 }
 
-/// The value of `v` in `table` (exact match). Keys are compared as slices, not with
-/// byte-string patterns: a `match` on `b"..."` compiles to one compare per byte, which
-/// cost about 2 KiB here (docs/size.md).
-fn lookup<T: Copy>(v: Option<&[u8]>, table: &[(&[u8], T)]) -> Option<T> {
+/// The position of `v` in `words` (exact match). Words are compared as slices, not
+/// with byte-string patterns: a `match` on `b"..."` compiles to one compare per byte,
+/// which cost about 2 KiB here; and one non-generic copy serves every table
+/// (docs/size.md).
+#[inline(never)]
+fn lookup(v: Option<&[u8]>, words: &[&[u8]]) -> Option<usize> {
     let v = v?;
-    table.iter().find(|(k, _)| *k == v).map(|&(_, t)| t)
+    words.iter().position(|k| *k == v)
 }
 
 fn parse_bool(v: Option<&[u8]>) -> Option<bool> {
-    const WORDS: [(&[u8], bool); 8] = [
-        (b"1", true),
-        (b"yes", true),
-        (b"true", true),
-        (b"on", true),
-        (b"0", false),
-        (b"no", false),
-        (b"false", false),
-        (b"off", false),
-    ];
+    // The first four are true.
+    const WORDS: [&[u8]; 8] = [b"1", b"yes", b"true", b"on", b"0", b"no", b"false", b"off"];
     if v.is_none() {
         return Some(true);
     }
-    lookup(v, &WORDS)
+    lookup(v, &WORDS).map(|i| i < 4)
 }
 
 /// The keys ddiboot reads, in the order of `Config::parse`'s `match`.
@@ -217,7 +211,7 @@ impl<'a> Config<'a> {
                 break;
             }
             let v = p.value;
-            let problem = match KEYS.iter().position(|k| *k == p.key) {
+            let problem = match lookup(Some(p.key), &KEYS) {
                 Some(0) => {
                     c.roothash = v.filter(|v| !v.is_empty());
                     None
@@ -249,12 +243,9 @@ impl<'a> Config<'a> {
                     None => Some("must be a number of seconds"),
                 },
                 Some(6) => {
-                    const POLICIES: [(&[u8], FailurePolicy); 3] = [
-                        (b"reboot", FailurePolicy::Reboot),
-                        (b"poweroff", FailurePolicy::PowerOff),
-                        (b"halt", FailurePolicy::Halt),
-                    ];
-                    match lookup(v, &POLICIES) {
+                    const POLICIES: [FailurePolicy; 3] =
+                        [FailurePolicy::Reboot, FailurePolicy::PowerOff, FailurePolicy::Halt];
+                    match lookup(v, &[b"reboot", b"poweroff", b"halt"]).and_then(|i| POLICIES.get(i).copied()) {
                         Some(f) => {
                             c.on_failure = f;
                             None
@@ -270,25 +261,18 @@ impl<'a> Config<'a> {
                     None => Some("must be a boolean"),
                 },
                 Some(8) => {
-                    const MODES: [(&[u8], VerityMode); 3] = [
-                        (b"off", VerityMode::Off),
-                        (b"on", VerityMode::Required),
-                        (b"required", VerityMode::Required),
-                    ];
-                    match lookup(v, &MODES) {
-                        Some(m) => {
-                            c.verity = m;
+                    match lookup(v, &[b"off", b"on", b"required"]) {
+                        Some(i) => {
+                            c.verity = if i == 0 { VerityMode::Off } else { VerityMode::Required };
                             None
                         }
                         None => Some("must be off or required"),
                     }
                 }
                 Some(_) => {
-                    const OVERLAYS: [(&[u8], Overlay); 2] =
-                        [(b"tmpfs", Overlay::Tmpfs), (b"none", Overlay::None)];
-                    match lookup(v, &OVERLAYS) {
-                        Some(o) => {
-                            c.overlay = o;
+                    match lookup(v, &[b"tmpfs", b"none"]) {
+                        Some(i) => {
+                            c.overlay = if i == 0 { Overlay::Tmpfs } else { Overlay::None };
                             None
                         }
                         None => Some("must be tmpfs or none"),

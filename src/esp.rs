@@ -11,7 +11,7 @@ use crate::block::Extents;
 use crate::boot::{Cause, Context, Error, Step};
 use crate::fat::{DirEntry, FatError, FatVolume};
 use crate::version;
-use crate::gpt::{read_gpt_into, Gpt, Partition};
+use crate::gpt::{read_gpt_into, Gpt};
 use crate::guid::{types, Guid};
 use crate::sys::fs::{self, Device, O_DIRECTORY, O_RDONLY};
 use crate::sys::process::{boottime_ns, sleep_ms};
@@ -23,8 +23,6 @@ use crate::text::{Line, Untrusted};
 pub struct ImageLocation {
     pub disk: Device,
     pub disk_name: Name,
-    /// The partition (ESP or XBOOTLDR) holding the files.
-    pub partition: Partition,
     /// One file for a plain `ddiboot.image=` path; the matching versions for a pattern.
     pub candidates: heapless::Vec<Candidate, MAX_CANDIDATES>,
 }
@@ -42,37 +40,39 @@ impl ImageLocation {
     /// The candidates in boot order: newest version first, those without boot tries
     /// left (`+0-N`) last (Boot Loader Specification, "Boot counting").
     pub fn boot_order(&self, image: &[u8]) -> heapless::Vec<usize, MAX_CANDIDATES> {
-        let mut order = heapless::Vec::new();
-        let pat = Pattern::of(image);
-        // Selection sort over at most MAX_CANDIDATES entries (no panicking indexing).
-        while order.len() < self.candidates.len() {
-            let mut best: Option<(usize, Versioned)> = None;
-            for (i, c) in self.candidates.iter().enumerate() {
-                if order.contains(&i) {
-                    continue;
-                }
-                let v = pat.and_then(|p| p.matches(file_name(&c.path)));
-                let better = match (&best, &v) {
-                    (None, _) => true,
-                    (Some((_, Some(b))), Some(v)) => version::boot_order(v, b) == core::cmp::Ordering::Less,
-                    _ => false,
-                };
-                if better {
-                    best = Some((i, v));
-                }
-            }
-            match best {
-                Some((i, _)) => {
-                    let _ = order.push(i);
-                }
-                None => break,
-            }
-        }
-        order
+        boot_order(&self.candidates, image)
     }
 }
 
-type Versioned<'a> = Option<version::Versioned<'a>>;
+/// [`ImageLocation::boot_order`] over the candidates alone.
+fn boot_order(candidates: &[Candidate], image: &[u8]) -> heapless::Vec<usize, MAX_CANDIDATES> {
+    let pat = Pattern::of(image);
+    fn ver<'c>(pat: Option<Pattern>, c: &'c Candidate) -> Option<version::Versioned<'c>> {
+        pat.and_then(|p| p.matches(file_name(&c.path)))
+    }
+    let mut order = heapless::Vec::new();
+    let _ = order.resize(candidates.len(), 0);
+    // Each candidate goes where the count of those before it says (ties keep the
+    // directory order); at most MAX_CANDIDATES², no sorting code, no panicking index.
+    for (i, c) in candidates.iter().enumerate() {
+        let v = ver(pat, c);
+        let rank = candidates
+            .iter()
+            .enumerate()
+            .filter(|&(j, d)| {
+                let o = match (ver(pat, d), v) {
+                    (Some(a), Some(b)) => version::boot_order(&a, &b),
+                    _ => core::cmp::Ordering::Equal,
+                };
+                o.then(j.cmp(&i)).is_lt()
+            })
+            .count();
+        if let Some(slot) = order.get_mut(rank) {
+            *slot = i;
+        }
+    }
+    order
+}
 
 /// The last path component.
 fn file_name(path: &[u8]) -> &[u8] {
@@ -247,7 +247,8 @@ impl<'a> EspLocator<'a> {
 
     /// Look for the image on one disk. Problems with this disk are logged and skipped.
     fn try_disk(&mut self, name: &Name) -> Result<(), Error> {
-        let path = CPath::join(&[b"/dev/", name]).ok_or_else(|| Error::new(Step::FindDisk, "name too long:", name, Cause::Msg("skipped")))?;
+        // Always fits: a `Name` has at most 32 bytes.
+        let Some(path) = CPath::join(&[b"/dev/", name]) else { return Ok(()) };
         // A disk can be listed in sysfs a moment before it can be opened (ENXIO), and an
         // empty drive has size 0: such disks are not marked as seen, so the next pass
         // (woken by their "add" or "change" uevent) tries them again.
@@ -260,10 +261,7 @@ impl<'a> EspLocator<'a> {
             }
         };
         let _ = self.seen.push(name.clone());
-        if !self.summary.is_empty() {
-            self.summary.push_str(", ");
-        }
-        self.summary.push_untrusted(name);
+        crate::boot::list_push(&mut self.summary, name);
         let bs = disk.block_size;
         let mut gpt = Gpt::new();
         if let Err(e) = read_gpt_into(&mut disk, Some(bs), &mut gpt) {
@@ -275,7 +273,8 @@ impl<'a> EspLocator<'a> {
         }
         let mut any = false;
         // ESPs first, then XBOOTLDR partitions, in table order.
-        for ty in [types::ESP, types::XBOOTLDR] {
+        static TYPES: [Guid; 2] = [types::ESP, types::XBOOTLDR];
+        for &ty in &TYPES {
             for part in gpt.find(ty).filter(|p| !p.attrs.no_block_io()) {
                 any = true;
                 let is_loaders = self.loader == Some(part.uuid);
@@ -295,7 +294,7 @@ impl<'a> EspLocator<'a> {
                 }
                 self.decided = self.loader.is_none() || is_loaders;
                 if self.decided || self.found.is_none() {
-                    self.found = Some(ImageLocation { disk, disk_name: name.clone(), partition: *part, candidates });
+                    self.found = Some(ImageLocation { disk, disk_name: name.clone(), candidates });
                 }
                 return Ok(());
             }
@@ -317,11 +316,7 @@ fn collect(
     let mut entries: heapless::Vec<DirEntry, MAX_CANDIDATES> = heapless::Vec::new();
     let Some(pat) = Pattern::of(image) else {
         let entry = vol.lookup(image)?;
-        let mut c = Candidate { path: heapless::Vec::new(), extents: Extents::new() };
-        let _ = c.path.extend_from_slice(image.get(..160).unwrap_or(image));
-        vol.extents_into(&entry, &mut c.extents)?;
-        let _ = out.push(c);
-        return Ok(());
+        return add(vol, out, image, &[], &entry);
     };
     vol.list_dir(pat.dir, &mut |e| {
         let mut ascii = [0u8; 128];
@@ -345,15 +340,31 @@ fn collect(
         return Err(FatError::NotFound);
     }
     for e in &entries {
-        let mut c = Candidate { path: heapless::Vec::new(), extents: Extents::new() };
-        let _ = c.path.extend_from_slice(pat.dir);
-        for &u in e.name() {
-            let _ = c.path.push(u as u8);
-        }
-        vol.extents_into(e, &mut c.extents)?;
-        let _ = out.push(c);
+        add(vol, out, pat.dir, e.name(), e)?;
     }
     Ok(())
+}
+
+/// Add the file `e` as the candidate `dir` + `name` (ASCII, checked by the caller).
+fn add(
+    vol: &mut FatVolume<&mut Device>,
+    out: &mut heapless::Vec<Candidate, MAX_CANDIDATES>,
+    dir: &[u8],
+    name: &[u16],
+    e: &DirEntry,
+) -> Result<(), FatError> {
+    // Filled in place: a `Candidate` is ~1.2 KiB.
+    if out.push(Candidate { path: heapless::Vec::new(), extents: Extents::new() }).is_err() {
+        return Ok(());
+    }
+    let Some(c) = out.last_mut() else { return Ok(()) };
+    for &b in dir {
+        let _ = c.path.push(b);
+    }
+    for &u in name {
+        let _ = c.path.push(u as u8);
+    }
+    vol.extents_into(e, &mut c.extents)
 }
 
 /// Whole disks have no `partition` attribute in sysfs.
@@ -361,5 +372,21 @@ fn is_whole_disk(name: &[u8]) -> bool {
     match CPath::join(&[b"/sys/class/block/", name, b"/partition"]) {
         Some(p) => fs::open(p.as_cstr(), O_RDONLY).is_err(),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boot_order_newest_first_bad_last_ties_in_directory_order() {
+        let names = ["/EFI/Linux/os_1.raw", "/EFI/Linux/os_3+0-3.raw", "/EFI/Linux/os_2.raw", "/EFI/Linux/os_10+1-2.raw", "/EFI/Linux/os_02.raw"];
+        let cands: Vec<Candidate> = names
+            .iter()
+            .map(|n| Candidate { path: heapless::Vec::from_slice(n.as_bytes()).unwrap(), extents: Extents::new() })
+            .collect();
+        assert_eq!(boot_order(&cands, b"/EFI/Linux/os_*.raw").as_slice(), [3, 2, 4, 0, 1]);
+        assert_eq!(boot_order(&cands[..1], b"/EFI/Linux/os_1.raw").as_slice(), [0]);
     }
 }

@@ -31,24 +31,11 @@ pub struct ImageSource<'a> {
     pub extents: &'a [Extent],
 }
 
-/// dm device names (`ddiboot-root`, ...); `tag` tells attempts apart when several
-/// DDIs are tried (`ddiboot-2-root`).
-struct Names {
-    data: Line,
-    hash: Line,
-    root: Line,
-}
-
-fn names(tag: &[u8]) -> Names {
-    let mk = |what: &str| {
-        let mut l = Line::new();
-        l.push_str("ddiboot");
-        l.push_bytes(tag);
-        l.push_str(what);
-        l
-    };
-    Names { data: mk("-data"), hash: mk("-hash"), root: mk("-root") }
-}
+/// dm device names. Candidates are tried one at a time and a failed one is unmapped
+/// before the next, so the names never clash.
+const DATA: &[u8] = b"ddiboot-data";
+const HASH: &[u8] = b"ddiboot-hash";
+const ROOT: &[u8] = b"ddiboot-root";
 
 /// Map the DDI: its GPT, the partitions for this architecture, dm-verity (unless
 /// `root_hash` is `None`, the explicit `ddiboot.verity=off`), and the filesystem type.
@@ -56,7 +43,6 @@ fn names(tag: &[u8]) -> Names {
 #[inline(never)]
 pub fn map_image(
     src: ImageSource,
-    tag: &[u8],
     root_hash: Option<&RootHash>,
     opts: VerityOptions,
 ) -> Result<MappedRoot, Error> {
@@ -68,16 +54,15 @@ pub fn map_image(
     let sel: DdiSelection = ddi::select(&gpt, ddi::NATIVE_ARCH, root_hash.map(|h| h.as_bytes()))
         .map_err(|e| Error::new(Step::MapImage, "choosing partitions in the DDI", b"", Cause::Ddi(e)))?;
     debug!("DDI: data partition ", sel.data.number, ", verity partition ", sel.verity.map_or(0, |p| p.number));
-    let n = names(tag);
     let dm = DmControl::open().ctx(Step::MapImage, "opening", b"/dev/mapper/control")?;
     let bs = gpt.block_size;
     let data_extents = partition_extents(src.extents, &sel.data, bs, disk_lbs)?;
-    let data = linear(&dm, &n.data, disk_dev, &data_extents)?;
+    let data = linear(&dm, DATA, disk_dev, &data_extents)?;
     let Some(root_hash) = root_hash else {
         return finish(data, false);
     };
     let Some(vpart) = sel.verity else {
-        let _ = dm.remove(n.data.as_bytes());
+        let _ = dm.remove(DATA);
         return Err(Error::new(Step::Verity, "no verity partition in the DDI", b"", Cause::Msg("cannot verify")));
     };
     let result = (|| {
@@ -87,7 +72,7 @@ pub fn map_image(
         let params = VerityParams::new(&sb, sel.data.byte_len(bs), vpart.byte_len(bs), root_hash.as_bytes())
             .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
             .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
-        let hash = linear(&dm, &n.hash, disk_dev, &hash_extents)?;
+        let hash = linear(&dm, HASH, disk_dev, &hash_extents)?;
         let mut tb = TableBuf::new();
         params
             .write_table(data, hash, opts, &mut tb)
@@ -95,36 +80,35 @@ pub fn map_image(
         debug!("verity table: ", Untrusted(tb.as_bytes()));
         let mut t = Table::new();
         t.push(params.data_sectors(), b"verity", tb.as_bytes())
-            .ctx(Step::Verity, "building the table for", n.root.as_bytes())?;
+            .ctx(Step::Verity, "building the table for", ROOT)?;
         // The uuid carries the trusted root hash, so a booted system can tell what was
         // verified from /sys/block/dm-N/dm/uuid.
         let mut uuid = Line::new();
         uuid.push_str("DDIBOOT-VERITY-");
         HexBytes(root_hash.as_bytes()).show(&mut uuid);
         let root = dm
-            .activate(n.root.as_bytes(), uuid.as_bytes(), &mut t, true)
-            .ctx(Step::Verity, "activating", n.root.as_bytes());
+            .activate(ROOT, uuid.as_bytes(), &mut t, true)
+            .ctx(Step::Verity, "activating", ROOT);
         if root.is_err() {
-            let _ = dm.remove(n.hash.as_bytes());
+            let _ = dm.remove(HASH);
         }
         root
     })();
     match result {
         Ok(root) => finish(root, true),
         Err(e) => {
-            let _ = dm.remove(n.data.as_bytes());
+            let _ = dm.remove(DATA);
             Err(e)
         }
     }
 }
 
-/// Remove whatever `map_image(.., tag, ..)` created (after a failed attempt, so that the
-/// next candidate starts clean). Devices that do not exist are fine.
-pub fn unmap(tag: &[u8]) {
-    let n = names(tag);
+/// Remove whatever `map_image` created (after a failed attempt, so that the next
+/// candidate starts clean). Devices that do not exist are fine.
+pub fn unmap() {
     if let Ok(dm) = DmControl::open() {
-        for name in [&n.root, &n.hash, &n.data] {
-            let _ = dm.remove(name.as_bytes());
+        for name in [ROOT, HASH, DATA] {
+            let _ = dm.remove(name);
         }
     }
 }
@@ -142,7 +126,7 @@ fn partition_extents(all: &[Extent], p: &Partition, bs: u32, disk_lbs: u32) -> R
 }
 
 /// A read-only dm-linear device over `extents` of the disk `disk`.
-fn linear(dm: &DmControl, name: &Line, disk: DevNo, extents: &[Extent]) -> Result<DevNo, Error> {
+fn linear(dm: &DmControl, name: &[u8], disk: DevNo, extents: &[Extent]) -> Result<DevNo, Error> {
     let mut t = Table::new();
     for e in extents {
         let mut p = Line::new();
@@ -151,10 +135,9 @@ fn linear(dm: &DmControl, name: &Line, disk: DevNo, extents: &[Extent]) -> Resul
         p.push_u64(disk.1 as u64);
         p.push_byte(b' ');
         p.push_u64(e.offset / 512);
-        t.push(e.len / 512, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name.as_bytes())?;
+        t.push(e.len / 512, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name)?;
     }
-    dm.activate(name.as_bytes(), name.as_bytes(), &mut t, true)
-        .ctx(Step::MapImage, "creating", name.as_bytes())
+    dm.activate(name, name, &mut t, true).ctx(Step::MapImage, "creating", name)
 }
 
 /// Name the device node and detect the filesystem by reading through it (through

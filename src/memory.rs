@@ -4,10 +4,10 @@
 //! through exactly the same DDI, verity and mount steps as a DDI on a disk.
 
 use crate::block::{Extent, Extents};
-use crate::boot::{Cause, Context, Error, Step};
+use crate::boot::{Context, Error, Step};
 use crate::sys::fs::{self, Device, O_RDONLY};
-use crate::sys::{loopdev, CPath};
-use crate::text::{Line, Untrusted};
+use crate::sys::loopdev;
+use crate::text::Untrusted;
 use core::ffi::CStr;
 
 /// Where `scripts/mkinitrd --ddi` puts the DDI.
@@ -22,15 +22,10 @@ pub fn present() -> bool {
 pub fn attach() -> Result<(Device, Extents), Error> {
     let name = MEMORY_DDI.to_bytes();
     let file = fs::open(MEMORY_DDI, O_RDONLY).ctx(Step::FindImage, "opening", name)?;
-    let (lo, n) = loopdev::attach_read_only(&file).ctx(Step::MapImage, "attaching a loop device to", name)?;
-    let mut num = Line::new();
-    num.push_u64(n as u64);
-    let path = CPath::join(&[b"/dev/loop", num.as_bytes()])
-        .ok_or_else(|| Error::new(Step::MapImage, "naming", b"/dev/loopN", Cause::Msg("name too long")))?;
-    // A second descriptor through the node gives the geometry; the loop device stays
-    // attached while either is open, and dm holds it once mapped (autoclear after).
-    let dev = Device::open_path(&path).ctx(Step::MapImage, "opening", path.as_bytes())?;
-    drop(lo);
+    let (lo, path) = loopdev::attach_read_only(&file).ctx(Step::MapImage, "attaching a loop device to", name)?;
+    // The loop device stays attached while it is open, and dm holds it once mapped
+    // (autoclear after).
+    let dev = Device::of(lo).ctx(Step::MapImage, "opening", path.as_bytes())?;
     info!("using the in-memory DDI ", Untrusted(name), " on ", Untrusted(path.as_bytes()));
     let mut extents = Extents::new();
     let _ = extents.push(Extent { offset: 0, len: dev.size - dev.size % 512 });

@@ -5,7 +5,7 @@
 //! new root, move the new root onto `/`, chroot into it, delete what is left of the
 //! initramfs (it cannot be unmounted; deleting frees its memory), exec init.
 
-use crate::boot::{Args, Cause, Context, Error, Step};
+use crate::boot::{mkdir, Args, Cause, Context, Error, Step};
 use crate::cmdline::Overlay;
 use crate::errno::Errno;
 use crate::mapper::MappedRoot;
@@ -24,20 +24,20 @@ const SYSROOT: &CStr = c"/sysroot";
 pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
     let fstype = fstype_cstr(root);
     let dev = root.path.as_cstr();
-    fs::mkdir(SYSROOT, 0o755).ctx(Step::MountRoot, "creating", b"/sysroot")?;
+    mkdir(Step::MountRoot, SYSROOT)?;
     if overlay == Overlay::None {
         return mount::mount(Some(dev), SYSROOT, Some(fstype), MS_RDONLY, None)
             .ctx(Step::MountRoot, "mounting", root.path.as_bytes());
     }
     // The lower (verified, read-only) root and the writable upper layer live on a
     // tmpfs at /run, which moves into the new root with everything under it.
-    fs::mkdir(c"/run", 0o755).ctx(Step::MountRoot, "creating", b"/run")?;
+    mkdir(Step::MountRoot, c"/run")?;
     mount::mount(Some(c"tmpfs"), c"/run", Some(c"tmpfs"), MS_NOSUID | MS_NODEV, Some(c"mode=0755"))
         .ctx(Step::MountRoot, "mounting tmpfs on", b"/run")?;
     // Loops run over `static`s: an array literal is rebuilt on the stack, store by store.
     static DIRS: [&CStr; 4] = [c"/run/ddiboot", c"/run/ddiboot/lower", c"/run/ddiboot/upper", c"/run/ddiboot/work"];
     for &d in &DIRS {
-        fs::mkdir(d, 0o755).ctx(Step::MountRoot, "creating", d.to_bytes())?;
+        mkdir(Step::MountRoot, d)?;
     }
     mount::mount(Some(dev), c"/run/ddiboot/lower", Some(fstype), MS_RDONLY, None)
         .ctx(Step::MountRoot, "mounting", root.path.as_bytes())?;

@@ -366,16 +366,23 @@ impl VerityOptions {
     }
 }
 
-/// systemd option word → kernel feature word, in cryptsetup's table order.
-const OPTION_WORDS: [(VerityOptions, &str, &str); 7] = [
-    (VerityOptions::IGNORE_CORRUPTION, "ignore-corruption", "ignore_corruption"),
-    (VerityOptions::RESTART_ON_CORRUPTION, "restart-on-corruption", "restart_on_corruption"),
-    (VerityOptions::PANIC_ON_CORRUPTION, "panic-on-corruption", "panic_on_corruption"),
-    (VerityOptions::RESTART_ON_ERROR, "restart-on-error", "restart_on_error"),
-    (VerityOptions::PANIC_ON_ERROR, "panic-on-error", "panic_on_error"),
-    (VerityOptions::IGNORE_ZERO_BLOCKS, "ignore-zero-blocks", "ignore_zero_blocks"),
-    (VerityOptions::CHECK_AT_MOST_ONCE, "check-at-most-once", "check_at_most_once"),
+/// Kernel feature words, in cryptsetup's table order. The systemd option word is the
+/// same with `-` for `_` (one string for both: docs/size.md).
+const OPTION_WORDS: [(VerityOptions, &str); 7] = [
+    (VerityOptions::IGNORE_CORRUPTION, "ignore_corruption"),
+    (VerityOptions::RESTART_ON_CORRUPTION, "restart_on_corruption"),
+    (VerityOptions::PANIC_ON_CORRUPTION, "panic_on_corruption"),
+    (VerityOptions::RESTART_ON_ERROR, "restart_on_error"),
+    (VerityOptions::PANIC_ON_ERROR, "panic_on_error"),
+    (VerityOptions::IGNORE_ZERO_BLOCKS, "ignore_zero_blocks"),
+    (VerityOptions::CHECK_AT_MOST_ONCE, "check_at_most_once"),
 ];
+
+/// Whether `word` is the systemd spelling of the kernel word `kernel`.
+fn systemd_word(kernel: &str, word: &[u8]) -> bool {
+    kernel.len() == word.len()
+        && kernel.bytes().zip(word).all(|(k, &w)| if k == b'_' { w == b'-' } else { k == w })
+}
 
 /// veritytab/fstab words systemd skips silently; they mean nothing here either.
 const SILENT_WORDS: [&str; 5] = ["noauto", "auto", "nofail", "fail", "_netdev"];
@@ -394,8 +401,8 @@ pub fn parse_options(
         if word.is_empty() || SILENT_WORDS.iter().any(|w| w.as_bytes() == word) {
             continue;
         }
-        match OPTION_WORDS.iter().find(|(_, name, _)| name.as_bytes() == word) {
-            Some(&(flag, _, _)) => opts = opts.union(flag),
+        match OPTION_WORDS.iter().find(|(_, name)| systemd_word(name, word)) {
+            Some(&(flag, _)) => opts = opts.union(flag),
             None => unsupported(word),
         }
     }
@@ -577,7 +584,7 @@ impl<'a> VerityParams<'a> {
         let n = opts.0.count_ones();
         if n > 0 {
             out.word_u64(n as u64);
-            for (flag, _, word) in OPTION_WORDS {
+            for (flag, word) in OPTION_WORDS {
                 if opts.contains(flag) {
                     out.push(b' ');
                     out.push_str(word);
@@ -835,7 +842,8 @@ mod tests {
         let mut seen: Vec<Vec<u8>> = Vec::new();
         let o = parse_options(
             b"ignore-zero-blocks,,superblock=true,format=1,nofail,panic-on-corruption,\
-              hash=sha256,fec-device=/dev/x,root-hash-signature=base64:AA==,bogus,check-at-most-once,panic-on-corruption",
+              hash=sha256,fec-device=/dev/x,root-hash-signature=base64:AA==,bogus,check-at-most-once,panic-on-corruption,\
+              ignore_corruption,check-at-most-onc",
             &mut |w| seen.push(w.to_vec()),
         )
         .unwrap();
@@ -854,7 +862,9 @@ mod tests {
                 b"hash=sha256",
                 b"fec-device=/dev/x",
                 b"root-hash-signature=base64:AA==",
-                b"bogus"
+                b"bogus",
+                b"ignore_corruption",
+                b"check-at-most-onc"
             ]
         );
         let mut none = |_: &[u8]| panic!("nothing unsupported");

@@ -13,6 +13,11 @@ fn tail(s: &[u8], n: usize) -> &[u8] {
     s.get(n..).unwrap_or(&[])
 }
 
+/// `s` without its leading zeros.
+fn strip_zeros(s: &[u8]) -> &[u8] {
+    tail(s, s.iter().take_while(|&&c| c == b'0').count())
+}
+
 /// Compare two version strings (UAPI.10 "Version Format Specification").
 pub fn compare(mut a: &[u8], mut b: &[u8]) -> Ordering {
     if a.is_empty() || b.is_empty() {
@@ -32,68 +37,42 @@ pub fn compare(mut a: &[u8], mut b: &[u8]) -> Ordering {
             }
             b = rest;
         }
-        // '~' sorts before everything, even the end of the string.
-        for sep in [b'~'] {
-            if a.first() == Some(&sep) || b.first() == Some(&sep) {
-                let o = (a.first() != Some(&sep)).cmp(&(b.first() != Some(&sep)));
-                if o != Ordering::Equal {
-                    return o;
+        // '~' sorts before everything, even the end of the string; then '-', '^', '.':
+        // the side with the separator is older.
+        for (k, &sep) in b"~-^.".iter().enumerate() {
+            if k == 1 && (a.is_empty() || b.is_empty()) {
+                return a.len().cmp(&b.len());
+            }
+            let (sa, sb) = (a.first() == Some(&sep), b.first() == Some(&sep));
+            if sa || sb {
+                if sa != sb {
+                    return sb.cmp(&sa);
                 }
                 a = tail(a, 1);
                 b = tail(b, 1);
             }
         }
-        if a.is_empty() || b.is_empty() {
-            return a.cmp(b);
-        }
-        // '-', '^', '.': the side with the separator is older.
-        for sep in [b'-', b'^', b'.'] {
-            if a.first() == Some(&sep) || b.first() == Some(&sep) {
-                let o = (a.first() != Some(&sep)).cmp(&(b.first() != Some(&sep)));
-                if o != Ordering::Equal {
-                    return o;
-                }
-                a = tail(a, 1);
-                b = tail(b, 1);
-            }
-        }
-        let run = |s: &[u8], f: fn(&u8) -> bool| s.iter().take_while(|c| f(c)).count();
-        let digit = |c: &u8| c.is_ascii_digit();
-        let alpha = |c: &u8| c.is_ascii_alphabetic();
-        let (la, lb);
-        if a.first().is_some_and(digit) || b.first().is_some_and(digit) {
-            la = run(a, digit);
-            lb = run(b, digit);
-            // A number is newer than no number.
-            let o = (la != 0).cmp(&(lb != 0));
-            if o != Ordering::Equal {
-                return o;
-            }
-            let za = a.iter().take(la).take_while(|&&c| c == b'0').count();
-            let zb = b.iter().take(lb).take_while(|&&c| c == b'0').count();
-            let (na, nb) = (a.get(za..la).unwrap_or(&[]), b.get(zb..lb).unwrap_or(&[]));
-            let o = na.len().cmp(&nb.len()).then(na.cmp(nb));
-            if o != Ordering::Equal {
-                return o;
-            }
+        let digits = a.first().is_some_and(u8::is_ascii_digit) || b.first().is_some_and(u8::is_ascii_digit);
+        let run = |s: &[u8]| {
+            s.iter().take_while(|c| if digits { c.is_ascii_digit() } else { c.is_ascii_alphabetic() }).count()
+        };
+        let (la, lb) = (run(a), run(b));
+        let (ra, rb) = (a.get(..la).unwrap_or(&[]), b.get(..lb).unwrap_or(&[]));
+        let o = if digits {
+            // A number is newer than no number; then by value (leading zeros ignored).
+            let (na, nb) = (strip_zeros(ra), strip_zeros(rb));
+            (la != 0).cmp(&(lb != 0)).then(na.len().cmp(&nb.len())).then(na.cmp(nb))
         } else {
-            la = run(a, alpha);
-            lb = run(b, alpha);
-            let n = la.min(lb);
-            let o = a.iter().take(n).cmp(b.iter().take(n)).then(la.cmp(&lb));
-            if o != Ordering::Equal {
-                return o;
-            }
+            ra.cmp(rb)
+        };
+        if o != Ordering::Equal {
+            return o;
         }
-        if la == 0 && lb == 0 {
-            // Neither a number nor letters nor a separator: a lone separator left after
-            // another one (e.g. "1.-2"); step over one byte on each side.
-            a = tail(a, 1);
-            b = tail(b, 1);
-        } else {
-            a = tail(a, la);
-            b = tail(b, lb);
-        }
+        // Neither a number nor letters nor a separator: a lone separator left after
+        // another one (e.g. "1.-2"); step over one byte on each side.
+        let step = if la == 0 && lb == 0 { 1 } else { 0 };
+        a = tail(a, la + step);
+        b = tail(b, lb + step);
     }
 }
 

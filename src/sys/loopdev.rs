@@ -7,8 +7,8 @@ use sc::syscall;
 
 /// Attach `backing` (open for reading) to a free loop device, read-only, detached
 /// automatically when its last user closes it. Returns the open loop device and its
-/// index N (`/dev/loopN`, block major 7).
-pub fn attach_read_only(backing: &Fd) -> SysResult<(Fd, u32)> {
+/// path (`/dev/loopN`).
+pub fn attach_read_only(backing: &Fd) -> SysResult<(Fd, CPath)> {
     let ctl = open(c"/dev/loop-control", O_RDONLY)?;
     // A free device can be taken by someone else between GET_FREE and CONFIGURE (EBUSY):
     // try a few times.
@@ -17,9 +17,9 @@ pub fn attach_read_only(backing: &Fd) -> SysResult<(Fd, u32)> {
         // `ioctl(ctl, LOOP_CTL_GET_FREE)` returns the index as the result.
         // SAFETY: no memory is passed.
         let n = check(unsafe { syscall!(IOCTL, ctl.raw(), ld::LOOP_CTL_GET_FREE, 0) })? as u32;
-        let mut num = [0u8; 10];
-        let digits = fmt_u32(n, &mut num);
-        let path = CPath::join(&[b"/dev/loop", digits]).ok_or(Errno::ENAMETOOLONG_)?;
+        let mut num = crate::text::Line::new();
+        num.push_u64(n as u64);
+        let path = CPath::join(&[b"/dev/loop", num.as_bytes()]).ok_or(Errno::ENAMETOOLONG_)?;
         let dev = open(path.as_cstr(), O_RDONLY)?;
         // SAFETY: an all-zero loop_config is valid (and what the kernel expects for unused fields).
         let mut cfg: ld::loop_config = unsafe { core::mem::zeroed() };
@@ -27,22 +27,12 @@ pub fn attach_read_only(backing: &Fd) -> SysResult<(Fd, u32)> {
         cfg.info.lo_flags = ld::LO_FLAGS_READ_ONLY as u32 | ld::LO_FLAGS_AUTOCLEAR as u32;
         // SAFETY: LOOP_CONFIGURE reads one `struct loop_config` from `cfg`.
         match check(unsafe { syscall!(IOCTL, dev.raw(), ld::LOOP_CONFIGURE, &cfg as *const ld::loop_config) }) {
-            Ok(_) => return Ok((dev, n)),
+            Ok(_) => return Ok((dev, path)),
             Err(Errno::EBUSY) => last = Errno::EBUSY,
             Err(e) => return Err(e),
         }
     }
     Err(last)
-}
-
-fn fmt_u32(v: u32, buf: &mut [u8; 10]) -> &[u8] {
-    let mut l = crate::text::Line::new();
-    l.push_u64(v as u64);
-    let n = l.len().min(buf.len());
-    for (d, s) in buf.iter_mut().zip(l.as_bytes()) {
-        *d = *s;
-    }
-    buf.get(..n).unwrap_or(&[])
 }
 
 impl Errno {
