@@ -213,7 +213,8 @@ fn prepare_root(cfg: &Config) -> Result<(), Error> {
     }
     // Boot the DDI shipped in the initramfs (network boot, no ESP).
     let (mut dev, extents) = memory::attach()?;
-    boot_image(ImageSource { dev: &mut dev, extents: &extents }, cfg, root_hash, opts, t)
+    let backing = (dev.devno, 0);
+    boot_image(ImageSource { dev: &mut dev, extents: &extents, backing }, cfg, root_hash, opts, t)
 }
 
 /// Boot a DDI from the ESP: `Ok(true)` once one is mounted, `Ok(false)` to fall back to
@@ -241,7 +242,7 @@ fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions
     for &i in &order {
         let Some(c) = loc.candidates.get(i) else { continue };
         info!("booting ", Untrusted(&c.path));
-        let src = ImageSource { dev: &mut loc.disk, extents: &c.extents };
+        let src = ImageSource { dev: &mut loc.disk, extents: &c.extents, backing: loc.backing };
         match boot_image(src, cfg, root_hash, opts, t) {
             Ok(()) => return Ok(true),
             Err(e) => {

@@ -10,6 +10,7 @@
 use crate::block::Extents;
 use crate::boot::{Cause, Context, Error, Step};
 use crate::fat::{DirEntry, FatError, FatVolume};
+use crate::sys::dm::DevNo;
 use crate::version;
 use crate::gpt::{read_gpt_into, Gpt};
 use crate::guid::{types, Guid};
@@ -23,6 +24,11 @@ use crate::text::{Line, Untrusted};
 pub struct ImageLocation {
     pub disk: Device,
     pub disk_name: Name,
+    /// What dm-linear maps: the ESP's partition device and its start on the disk in
+    /// bytes, or the whole disk and 0 when the kernel made no partition device (a damaged
+    /// primary GPT). Mapping the partition leaves the disk's other partitions free for
+    /// the booted system to mount (a whole disk held by dm cannot be partly claimed).
+    pub backing: (DevNo, u64),
     /// One file for a plain `ddiboot.image=` path; the matching versions for a pattern.
     pub candidates: heapless::Vec<Candidate, MAX_CANDIDATES>,
 }
@@ -294,7 +300,15 @@ impl<'a> EspLocator<'a> {
                 }
                 self.decided = self.loader.is_none() || is_loaders;
                 if self.decided || self.found.is_none() {
-                    self.found = Some(ImageLocation { disk, disk_name: name.clone(), candidates });
+                    let start = part.byte_offset(bs);
+                    let backing = match partition_dev(name, part.number, start) {
+                        Some(dev) => (dev, start),
+                        None => {
+                            info!(Untrusted(name), ": no partition device for partition ", part.number, "; mapping the whole disk");
+                            (disk.devno, 0)
+                        }
+                    };
+                    self.found = Some(ImageLocation { disk, disk_name: name.clone(), backing, candidates });
                 }
                 return Ok(());
             }
@@ -304,6 +318,34 @@ impl<'a> EspLocator<'a> {
         }
         Ok(())
     }
+}
+
+/// The kernel's device for partition `number` of `disk` (sysfs `<disk>/<part>/partition`),
+/// if it exists and starts at `start` bytes, as our own GPT parse says.
+fn partition_dev(disk: &[u8], number: u32, start: u64) -> Option<DevNo> {
+    let dir_path = CPath::join(&[b"/sys/class/block/", disk])?;
+    let dir = fs::open(dir_path.as_cstr(), O_RDONLY | O_DIRECTORY).ok()?;
+    let mut found = None;
+    let _ = fs::for_each_entry(&dir, &mut |e| {
+        if !e.name.starts_with(disk) {
+            return true;
+        }
+        let attr = |a: &[u8], buf: &mut [u8; 32]| -> Option<usize> {
+            let p = CPath::join(&[dir_path.as_bytes(), b"/", e.name, b"/", a])?;
+            fs::read_file(p.as_cstr(), buf).ok().map(|d| d.len())
+        };
+        let mut buf = [0u8; 32];
+        let num = |buf: &[u8]| buf.iter().take_while(|c| c.is_ascii_digit()).fold(0u64, |n, &c| n * 10 + (c - b'0') as u64);
+        let is_it = attr(b"partition", &mut buf).is_some_and(|_| num(&buf) == number as u64)
+            && attr(b"start", &mut buf).is_some_and(|_| num(&buf).checked_mul(512) == Some(start));
+        if is_it && attr(b"dev", &mut buf).is_some() {
+            let colon = buf.iter().position(|&c| c == b':').unwrap_or(0);
+            found = Some((num(&buf) as u32, num(buf.get(colon + 1..).unwrap_or(&[])) as u32));
+            return false;
+        }
+        true
+    });
+    found
 }
 
 /// The DDI file, or for a pattern every matching version (the first MAX_CANDIDATES in

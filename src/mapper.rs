@@ -27,8 +27,13 @@ pub struct MappedRoot {
 
 /// How the DDI is reached: a disk (or loop device) and the file's extents on it.
 pub struct ImageSource<'a> {
+    /// Read through (the whole disk, or the loop device).
     pub dev: &'a mut Device,
+    /// The DDI file's extents on `dev`, in bytes.
     pub extents: &'a [Extent],
+    /// The device dm-linear maps and where it starts on `dev`, in bytes (a partition
+    /// of the disk; or `dev` itself and 0).
+    pub backing: (DevNo, u64),
 }
 
 /// dm device names. Candidates are tried one at a time and a failed one is unmapped
@@ -46,7 +51,7 @@ pub fn map_image(
     root_hash: Option<&RootHash>,
     opts: VerityOptions,
 ) -> Result<MappedRoot, Error> {
-    let disk_dev = src.dev.devno;
+    let backing = src.backing;
     let disk_lbs = src.dev.block_size.max(512);
     let mut gpt = Gpt::new();
     read_gpt_into(&mut ExtentReader::new(&mut *src.dev, src.extents), None, &mut gpt)
@@ -57,7 +62,7 @@ pub fn map_image(
     let dm = DmControl::open().ctx(Step::MapImage, "opening", b"/dev/mapper/control")?;
     let bs = gpt.block_size;
     let data_extents = partition_extents(src.extents, &sel.data, bs, disk_lbs)?;
-    let data = linear(&dm, DATA, disk_dev, &data_extents)?;
+    let data = linear(&dm, DATA, backing, &data_extents)?;
     let Some(root_hash) = root_hash else {
         return finish(data, false);
     };
@@ -72,7 +77,7 @@ pub fn map_image(
         let params = VerityParams::new(&sb, sel.data.byte_len(bs), vpart.byte_len(bs), root_hash.as_bytes())
             .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
             .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
-        let hash = linear(&dm, HASH, disk_dev, &hash_extents)?;
+        let hash = linear(&dm, HASH, backing, &hash_extents)?;
         let mut tb = TableBuf::new();
         params
             .write_table(data, hash, opts, &mut tb)
@@ -125,16 +130,20 @@ fn partition_extents(all: &[Extent], p: &Partition, bs: u32, disk_lbs: u32) -> R
     Ok(x)
 }
 
-/// A read-only dm-linear device over `extents` of the disk `disk`.
-fn linear(dm: &DmControl, name: &[u8], disk: DevNo, extents: &[Extent]) -> Result<DevNo, Error> {
+/// A read-only dm-linear device over `extents` (bytes on the disk) of the backing device,
+/// which starts `base` bytes into the disk.
+fn linear(dm: &DmControl, name: &[u8], (disk, base): (DevNo, u64), extents: &[Extent]) -> Result<DevNo, Error> {
     let mut t = Table::new();
     for e in extents {
+        let Some(offset) = e.offset.checked_sub(base) else {
+            return Err(Error::new(Step::MapImage, "mapping", name, Cause::Msg("extent outside the partition")));
+        };
         let mut p = Line::new();
         p.push_u64(disk.0 as u64);
         p.push_byte(b':');
         p.push_u64(disk.1 as u64);
         p.push_byte(b' ');
-        p.push_u64(e.offset / 512);
+        p.push_u64(offset / 512);
         t.push(e.len / 512, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name)?;
     }
     dm.activate(name, name, &mut t, true).ctx(Step::MapImage, "creating", name)

@@ -33,6 +33,9 @@ pub fn load_all() -> Result<(), Error> {
             Ok(()) => loaded += 1,
             // Built in, or loaded already: what we wanted is there.
             Err(Errno::EEXIST) => present += 1,
+            // The module's init found nothing to drive (e.g. an accelerated hash for a CPU
+            // without the instructions): optional by nature, the boot goes on.
+            Err(Errno::ENODEV) => warn!("module ", Untrusted(name), ": no such device here (ENODEV); skipped"),
             Err(e) => return Err(Error::sys(Step::Modules, "loading module", name, e)),
         }
         drop(fd);

@@ -357,8 +357,10 @@ impl VerityOptions {
     /// The kernel takes one corruption mode and one error mode (`verity_parse_verity_mode`:
     /// "Conflicting error handling parameters").
     pub fn check(self) -> Result<(), VerityError> {
+        // Bit 7 has no option word: a value with it set is not one we made.
         if (self.0 & Self::CORRUPTION_MODES).count_ones() > 1
             || (self.0 & Self::ERROR_MODES).count_ones() > 1
+            || self.0 & 0x80 != 0
         {
             return Err(VerityError::ConflictingOptions);
         }
@@ -896,4 +898,11 @@ mod tests {
         assert_eq!(HashAlg::Sha512.name(), "sha512");
         assert_eq!(HashAlg::Sha512.digest_len(), 64);
     }
+
+    #[test]
+    fn unknown_option_bits_are_refused() {
+        assert_eq!(VerityOptions(0x80).check(), Err(VerityError::ConflictingOptions));
+        assert_eq!(VerityOptions::CHECK_AT_MOST_ONCE.check(), Ok(()));
+    }
+
 }
