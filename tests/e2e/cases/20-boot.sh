@@ -33,6 +33,15 @@ if want overlay; then
     unchanged overlay "$D" "$disk_sha"
 fi
 
+if want verity-options; then
+    # systemd.verity_root_options= words that map to dm-verity table options reach the
+    # table; format words are ignored with a warning.
+    boot verity-options "roothash=$hash systemd.verity_root_options=check-at-most-once,ignore-zero-blocks,hash=sha1 $FAILFAST" "$D"
+    check verity-options "${STAGE2_OK[@]}" "${VERIFIED[@]}" \
+        "+verity table: 1 .* $hash [0-9a-f]+ 2 ignore_zero_blocks check_at_most_once" \
+        "+ignoring unsupported verity option hash=sha1"
+fi
+
 if want repart-ext4; then
     if "$top/tests/e2e/mkrepart" "$W/root" "$W/repart" >"$W/repart.hash" 2>"$W/repart.log"; then
         rhash=$(tail -n 1 "$W/repart.hash")
