@@ -9,41 +9,10 @@ use ddiboot::ddi::{
 use ddiboot::gpt::{read_gpt, Gpt, Partition};
 use ddiboot::guid::{types, Guid};
 use ddiboot::text::{Line, Show};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-/// A scratch directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("ddiboot-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs a tool and returns its stdout; fails the test if it is missing or fails.
-fn run(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {tool} (is it installed?): {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{tool} {args:?} failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+mod common;
+use common::{run, TempDir};
 
 fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()

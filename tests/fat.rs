@@ -9,47 +9,12 @@ use ddiboot::fat::{FatError, FatType, FatVolume};
 use std::fs::{self, File};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The volume starts 1 MiB into the disk (`mkfs.vfat --offset=2048`, mtools `@@1M`).
 const PART: u64 = 1 << 20;
 
-/// A scratch directory removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("ddiboot-fat-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs a tool; a missing tool fails the test with a clear message.
-fn run(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool)
-        .args(args)
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {tool} (install dosfstools/mtools): {e}"));
-    assert!(
-        out.status.success(),
-        "{tool} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+mod common;
+use common::{run, TempDir as Scratch};
 
 /// A sparse disk file with a fresh FAT`bits` volume of `mib` MiB at [`PART`].
 fn make_disk(s: &Scratch, bits: u32, mib: u64) -> PathBuf {

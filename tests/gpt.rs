@@ -7,39 +7,9 @@ use ddiboot::gpt::{read_gpt, Gpt, GptError, TableError};
 use ddiboot::guid::{types, Guid};
 use ddiboot::text::Line;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-/// A scratch directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("ddiboot-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs a tool and returns its stdout; fails the test if it is missing or fails.
-fn run(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-        panic!("cannot run {tool} (is it installed? sgdisk is in package gdisk): {e}")
-    });
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{tool} {args:?} failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+mod common;
+use common::{run, TempDir};
 
 fn text(v: &dyn ddiboot::text::Show) -> String {
     Line::of(v).as_str().to_string()
