@@ -35,17 +35,19 @@ pub enum Step {
 
 impl Show for Step {
     fn show(&self, out: &mut Line) {
-        out.push_str(match self {
-            Step::EarlyMounts => "early mounts",
-            Step::CommandLine => "command line",
-            Step::Modules => "loading modules",
-            Step::FindDisk => "finding the disk",
-            Step::FindImage => "finding the DDI",
-            Step::MapImage => "mapping the DDI",
-            Step::Verity => "setting up dm-verity",
-            Step::MountRoot => "mounting the root",
-            Step::SwitchRoot => "switching root",
-        })
+        // In `Step` order.
+        static NAMES: [&str; 9] = [
+            "early mounts",
+            "command line",
+            "loading modules",
+            "finding the disk",
+            "finding the DDI",
+            "mapping the DDI",
+            "setting up dm-verity",
+            "mounting the root",
+            "switching root",
+        ];
+        out.push_str(NAMES.get(*self as usize).copied().unwrap_or(""))
     }
 }
 

@@ -320,32 +320,34 @@ impl<'a> EspLocator<'a> {
     }
 }
 
-/// The kernel's device for partition `number` of `disk` (sysfs `<disk>/<part>/partition`),
-/// if it exists and starts at `start` bytes, as our own GPT parse says.
+/// The kernel's device for partition `number` of `disk` (sysfs `<disk><n>/dev`, or
+/// `<disk>p<n>` when the disk name ends in a digit, as block/partitions/core.c names
+/// them), if it exists and starts at `start` bytes, as our own GPT parse says.
 fn partition_dev(disk: &[u8], number: u32, start: u64) -> Option<DevNo> {
-    let dir_path = CPath::join(&[b"/sys/class/block/", disk])?;
-    let dir = fs::open(dir_path.as_cstr(), O_RDONLY | O_DIRECTORY).ok()?;
-    let mut found = None;
-    let _ = fs::for_each_entry(&dir, &mut |e| {
-        if !e.name.starts_with(disk) {
-            return true;
+    let mut part = Line::new();
+    if disk.last().is_some_and(u8::is_ascii_digit) {
+        part.push_byte(b'p');
+    }
+    part.push_u64(number as u64);
+    let mut buf = [0u8; 32];
+    // `start` is a number, `dev` is `MAJOR:MINOR`: (number before the colon, last number).
+    let mut attr = |a: &[u8]| -> Option<(u64, u64)> {
+        let path = CPath::join(&[b"/sys/class/block/", disk, part.as_bytes(), b"/", a])?;
+        let (mut hi, mut n) = (0u64, 0u64);
+        for &c in fs::read_file(path.as_cstr(), &mut buf).ok()? {
+            match c {
+                b'0'..=b'9' => n = n.wrapping_mul(10).wrapping_add((c - b'0') as u64),
+                b':' => (hi, n) = (n, 0),
+                _ => break,
+            }
         }
-        let attr = |a: &[u8], buf: &mut [u8; 32]| -> Option<usize> {
-            let p = CPath::join(&[dir_path.as_bytes(), b"/", e.name, b"/", a])?;
-            fs::read_file(p.as_cstr(), buf).ok().map(|d| d.len())
-        };
-        let mut buf = [0u8; 32];
-        let num = |buf: &[u8]| buf.iter().take_while(|c| c.is_ascii_digit()).fold(0u64, |n, &c| n * 10 + (c - b'0') as u64);
-        let is_it = attr(b"partition", &mut buf).is_some_and(|_| num(&buf) == number as u64)
-            && attr(b"start", &mut buf).is_some_and(|_| num(&buf).checked_mul(512) == Some(start));
-        if is_it && attr(b"dev", &mut buf).is_some() {
-            let colon = buf.iter().position(|&c| c == b':').unwrap_or(0);
-            found = Some((num(&buf) as u32, num(buf.get(colon + 1..).unwrap_or(&[])) as u32));
-            return false;
-        }
-        true
-    });
-    found
+        Some((hi, n))
+    };
+    if attr(b"start")?.1.checked_mul(512) != Some(start) {
+        return None;
+    }
+    let (major, minor) = attr(b"dev")?;
+    Some((major as u32, minor as u32))
 }
 
 /// The DDI file, or for a pattern every matching version (the first MAX_CANDIDATES in
