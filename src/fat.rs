@@ -519,8 +519,21 @@ impl<R: BlockReader> FatVolume<R> {
             FatType::Fat32 => (n * 4, 4, 0x0FFF_FFF7),
         };
         let mut v = 0u32;
-        for i in 0..width {
-            v |= (self.fat_byte(at + i)? as u32) << (8 * i);
+        // Usually the whole entry is in the window: one slice, no per-byte calls. An
+        // entry that straddles the window (FAT12) goes byte by byte.
+        let rel = at.wrapping_sub(self.win_start);
+        let inside = rel.checked_add(width).filter(|&end| end <= self.win_len as u64);
+        match inside.and_then(|end| self.win.get(rel as usize..end as usize)) {
+            Some(bytes) => {
+                for (i, &b) in bytes.iter().enumerate() {
+                    v |= (b as u32) << (8 * i);
+                }
+            }
+            _ => {
+                for i in 0..width {
+                    v |= (self.fat_byte(at + i)? as u32) << (8 * i);
+                }
+            }
         }
         v = match self.fat_type {
             FatType::Fat12 if c & 1 == 1 => v >> 4,
