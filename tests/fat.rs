@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 const PART: u64 = 1 << 20;
 
 mod common;
-use common::{run, TempDir as Scratch};
+use common::{noise, run, TempDir as Scratch};
 
 /// A sparse disk file with a fresh FAT`bits` volume of `mib` MiB at [`PART`].
 fn make_disk(s: &Scratch, bits: u32, mib: u64) -> PathBuf {
@@ -37,18 +37,6 @@ fn img(disk: &Path) -> String {
     format!("{}@@1M", disk.display())
 }
 
-/// Deterministic test data (xorshift).
-fn bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 /// Copies `data` to `dest` (`::/...`) on the volume.
 fn put(s: &Scratch, disk: &Path, dest: &str, data: &[u8]) {
@@ -119,17 +107,17 @@ fn volumes_made_by_mkfs_and_mtools() {
         let i = img(&disk);
         run("mmd", &["-i", &i, "::/EFI", "::/EFI/Linux", "::/EFI/Sub", "::/EFI/Sub/Deeper"]);
         let files: Vec<(&str, Vec<u8>)> = vec![
-            ("/EFI/Linux/rootfs.raw", bytes(300_001, 1)),
-            ("/EFI/Linux/MixedCase_Long.Name.bin", bytes(5000, 2)),
+            ("/EFI/Linux/rootfs.raw", noise(300_001, 1)),
+            ("/EFI/Linux/MixedCase_Long.Name.bin", noise(5000, 2)),
             (
                 "/EFI/Linux/a-very-long-file-name-that-needs-several-lfn-entries_v2.raw",
-                bytes(70_000, 3),
+                noise(70_000, 3),
             ),
-            ("/EFI/SHORT.TXT", bytes(100, 4)),
-            ("/EFI/lower.txt", bytes(1, 5)),
+            ("/EFI/SHORT.TXT", noise(100, 4)),
+            ("/EFI/lower.txt", noise(1, 5)),
             ("/EFI/empty.dat", Vec::new()),
-            ("/EFI/Sub/Deeper/deep.bin", bytes(4096, 6)),
-            ("/README", bytes(33, 7)),
+            ("/EFI/Sub/Deeper/deep.bin", noise(4096, 6)),
+            ("/README", noise(33, 7)),
         ];
         for (path, data) in &files {
             put(&s, &disk, &format!("::{path}"), data);
@@ -173,7 +161,7 @@ fn fragmented(bits: u32, mib: u64) {
     let i = img(&disk);
     let cluster = open_file(&disk, mib).cluster_bytes() as usize;
     for n in 0..10 {
-        put(&s, &disk, &format!("::/f{n}"), &bytes(16 * cluster, 100 + n));
+        put(&s, &disk, &format!("::/f{n}"), &noise(16 * cluster, 100 + n));
     }
     for n in (1..10).step_by(2) {
         run("mdel", &["-i", &i, &format!("::/f{n}")]);
@@ -189,7 +177,7 @@ fn fragmented(bits: u32, mib: u64) {
         assert_eq!(u32::from_le_bytes(lead), 0x4161_5252, "FSInfo lead signature");
         f.write_all_at(&[0xFF; 4], fsinfo + 492).unwrap();
     }
-    let big = bytes(60 * cluster + 123, 9);
+    let big = noise(60 * cluster + 123, 9);
     put(&s, &disk, "::/EFI-rootfs_1.2.raw", &big);
     let mut v = open_file(&disk, mib);
     let e = v.lookup(b"/efi-ROOTFS_1.2.RAW").unwrap();
@@ -201,7 +189,7 @@ fn fragmented(bits: u32, mib: u64) {
         let e = v.lookup(format!("/f{n}").as_bytes()).unwrap();
         let ext = v.extents(&e).unwrap();
         assert_eq!(ext.len(), 1);
-        assert_eq!(read_back(&disk, &ext), bytes(16 * cluster, 100 + n));
+        assert_eq!(read_back(&disk, &ext), noise(16 * cluster, 100 + n));
     }
 }
 
@@ -270,7 +258,7 @@ fn corrupt(bits: u32, mib: u64) {
     let disk_path = make_disk(&s, bits, mib);
     run("mmd", &["-i", &img(&disk_path), "::/EFI"]);
     let cluster = open_file(&disk_path, mib).cluster_bytes() as usize;
-    put(&s, &disk_path, "::/EFI/rootfs.raw", &bytes(8 * cluster + 5, 11));
+    put(&s, &disk_path, "::/EFI/rootfs.raw", &noise(8 * cluster + 5, 11));
     let mut disk = fs::read(&disk_path).unwrap();
     let first = {
         let mut v = FatVolume::open(SliceReader(&disk), PART, mib << 20).unwrap();

@@ -13,23 +13,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{run, TempDir};
+use common::{noise, run, TempDir};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Deterministic pseudo-random bytes (xorshift64).
-fn noise(len: usize, mut seed: u64) -> Vec<u8> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u8
-        })
-        .collect()
-}
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()

@@ -19,7 +19,7 @@ pub fn attach_read_only(backing: &Fd) -> SysResult<(Fd, CPath)> {
         let n = check(unsafe { syscall!(IOCTL, ctl.raw(), ld::LOOP_CTL_GET_FREE, 0) })? as u32;
         let mut num = crate::text::Line::new();
         num.push_u64(n as u64);
-        let path = CPath::join(&[b"/dev/loop", num.as_bytes()]).ok_or(Errno::ENAMETOOLONG_)?;
+        let path = CPath::join(&[b"/dev/loop", num.as_bytes()]).ok_or(Errno::ENAMETOOLONG)?;
         let dev = open(path.as_cstr(), O_RDONLY)?;
         // SAFETY: an all-zero loop_config is valid (and what the kernel expects for unused fields).
         let mut cfg: ld::loop_config = unsafe { core::mem::zeroed() };
@@ -33,9 +33,4 @@ pub fn attach_read_only(backing: &Fd) -> SysResult<(Fd, CPath)> {
         }
     }
     Err(last)
-}
-
-impl Errno {
-    /// ENAMETOOLONG (kept local: only the loop path builder can produce it).
-    pub const ENAMETOOLONG_: Errno = Errno(36);
 }

@@ -48,3 +48,16 @@ pub fn run(tool: &str, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// Deterministic pseudo-random test data (xorshift64).
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
