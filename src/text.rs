@@ -86,6 +86,14 @@ impl Line {
         }
     }
 
+    /// Append `item` (untrusted) to a comma-separated list.
+    pub fn push_list_item(&mut self, item: &[u8]) {
+        if !self.is_empty() {
+            self.push_str(", ");
+        }
+        self.push_untrusted(item);
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf
     }
@@ -111,7 +119,6 @@ impl Line {
 }
 
 pub const HEX: &[u8; 16] = b"0123456789abcdef";
-
 
 /// Something that can be written into a log line.
 pub trait Show {

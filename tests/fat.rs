@@ -3,9 +3,9 @@
 //! find every file, list every directory like `mdir -b`, and return extents whose bytes
 //! are the original file, also for fragmented files and at the exact error on corruption.
 
-use ddiboot::block::{BlockReader, Extent, ReadError, SliceReader};
 use ddiboot::errno::Errno;
-use ddiboot::fat::{FatError, FatType, FatVolume};
+use ddiboot::format::block::{BlockReader, Extent, ReadError, SliceReader};
+use ddiboot::format::fat::{FatError, FatType, FatVolume};
 use std::fs::{self, File};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -36,7 +36,6 @@ fn make_disk(s: &Scratch, bits: u32, mib: u64) -> PathBuf {
 fn img(disk: &Path) -> String {
     format!("{}@@1M", disk.display())
 }
-
 
 /// Copies `data` to `dest` (`::/...`) on the volume.
 fn put(s: &Scratch, disk: &Path, dest: &str, data: &[u8]) {
@@ -89,19 +88,15 @@ fn listing<R: BlockReader>(v: &mut FatVolume<R>, dir: &str) -> Vec<String> {
 fn mdir_listing(disk: &Path, dir: &str) -> Vec<String> {
     let out = run("mdir", &["-b", "-i", &img(disk), &format!("::{dir}")]);
     let prefix = format!("::{}/", dir.trim_end_matches('/'));
-    let mut names: Vec<String> = out
-        .lines()
-        .map(|l| l.trim().strip_prefix(&prefix).unwrap().trim_end_matches('/').to_string())
-        .collect();
+    let mut names: Vec<String> =
+        out.lines().map(|l| l.trim().strip_prefix(&prefix).unwrap().trim_end_matches('/').to_string()).collect();
     names.sort();
     names
 }
 
 #[test]
 fn volumes_made_by_mkfs_and_mtools() {
-    for (bits, mib, ty) in
-        [(12, 4, FatType::Fat12), (16, 64, FatType::Fat16), (32, 40, FatType::Fat32)]
-    {
+    for (bits, mib, ty) in [(12, 4, FatType::Fat12), (16, 64, FatType::Fat16), (32, 40, FatType::Fat32)] {
         let s = Scratch::new(&format!("layout{bits}"));
         let disk = make_disk(&s, bits, mib);
         let i = img(&disk);
@@ -109,10 +104,7 @@ fn volumes_made_by_mkfs_and_mtools() {
         let files: Vec<(&str, Vec<u8>)> = vec![
             ("/EFI/Linux/rootfs.raw", noise(300_001, 1)),
             ("/EFI/Linux/MixedCase_Long.Name.bin", noise(5000, 2)),
-            (
-                "/EFI/Linux/a-very-long-file-name-that-needs-several-lfn-entries_v2.raw",
-                noise(70_000, 3),
-            ),
+            ("/EFI/Linux/a-very-long-file-name-that-needs-several-lfn-entries_v2.raw", noise(70_000, 3)),
             ("/EFI/SHORT.TXT", noise(100, 4)),
             ("/EFI/lower.txt", noise(1, 5)),
             ("/EFI/empty.dat", Vec::new()),
@@ -132,9 +124,7 @@ fn volumes_made_by_mkfs_and_mtools() {
                 assert_eq!(e.size as usize, data.len(), "{p}");
                 let ext = v.extents(&e).unwrap();
                 assert_eq!(ext.iter().map(|x| x.len).sum::<u64>(), data.len() as u64);
-                assert!(ext
-                    .iter()
-                    .all(|x| x.offset >= PART && x.offset + x.len <= PART + (mib << 20)));
+                assert!(ext.iter().all(|x| x.offset >= PART && x.offset + x.len <= PART + (mib << 20)));
                 assert_eq!(&read_back(&disk, &ext), data, "FAT{bits} {p}");
             }
         }

@@ -2,9 +2,9 @@
 //! (sgdisk cannot lay out 4096-byte-sector image files; those are covered by the in-memory
 //! writer in `src/gpt.rs`.)
 
-use ddiboot::block::SliceReader;
-use ddiboot::gpt::{read_gpt, Gpt, GptError, TableError};
-use ddiboot::guid::{types, Guid};
+use ddiboot::format::block::SliceReader;
+use ddiboot::format::gpt::{read_gpt, Gpt, GptError, TableError};
+use ddiboot::format::guid::{types, Guid};
 use ddiboot::text::Line;
 use std::path::{Path, PathBuf};
 
@@ -26,10 +26,7 @@ const ROOT_UUID: &str = "c9655c39-c598-e397-6b57-1fd40c740484";
 /// An 8 MiB image with a 256-slot table and entries 1, 2, 5 (3 and 4 unused).
 fn make_image(dir: &Path) -> PathBuf {
     let path = dir.join("disk.img");
-    std::fs::File::create(&path)
-        .unwrap()
-        .set_len(8 << 20)
-        .unwrap();
+    std::fs::File::create(&path).unwrap().set_len(8 << 20).unwrap();
     let p = path.to_str().unwrap();
     #[rustfmt::skip]
     run("sgdisk", &[
@@ -56,10 +53,7 @@ struct Info {
 fn sgdisk_info(path: &Path, n: u32) -> Info {
     let out = run("sgdisk", &["-i", &n.to_string(), path.to_str().unwrap()]);
     let field = |key: &str| {
-        let line = out
-            .lines()
-            .find(|l| l.starts_with(key))
-            .unwrap_or_else(|| panic!("{key} missing in {out}"));
+        let line = out.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("{key} missing in {out}"));
         line[key.len()..].trim().to_string()
     };
     let first_word = |key: &str| field(key).split(' ').next().unwrap().to_lowercase();
@@ -81,21 +75,12 @@ fn check_expected(g: &Gpt) {
     assert_eq!(numbers, [1, 2, 5]);
     let [esp, root, linux] = [&g.partitions[0], &g.partitions[1], &g.partitions[2]];
 
-    assert_eq!(
-        (esp.type_guid, text(&esp.uuid)),
-        (types::ESP, ESP_UUID.to_string())
-    );
+    assert_eq!((esp.type_guid, text(&esp.uuid)), (types::ESP, ESP_UUID.to_string()));
     assert_eq!((esp.first_lba, esp.last_lba, esp.attrs.0), (2048, 4095, 0));
     assert!(esp.name_eq(b"ESP"));
-    assert_eq!(
-        (esp.byte_offset(512), esp.byte_len(512)),
-        (1 << 20, 1 << 20)
-    );
+    assert_eq!((esp.byte_offset(512), esp.byte_len(512)), (1 << 20, 1 << 20));
 
-    assert_eq!(
-        (root.type_guid, text(&root.uuid)),
-        (types::ROOT_X86_64, ROOT_UUID.to_string())
-    );
+    assert_eq!((root.type_guid, text(&root.uuid)), (types::ROOT_X86_64, ROOT_UUID.to_string()));
     assert_eq!((root.first_lba, root.last_lba), (4096, 8191));
     assert!(root.attrs.read_only() && !root.attrs.no_auto());
     assert_eq!(text(&root.label()), "root_1.0");
@@ -115,21 +100,13 @@ fn parses_sgdisk_image_like_sgdisk() {
     let g = parse(&img).unwrap();
     check_expected(&g);
     assert!(g.pmbr_ok && !g.used_backup && g.primary_error.is_none() && g.backup_error.is_none());
-    assert_eq!(
-        read_gpt(&mut SliceReader(&img), Some(512))
-            .unwrap()
-            .partitions,
-        g.partitions
-    );
+    assert_eq!(read_gpt(&mut SliceReader(&img), Some(512)).unwrap().partitions, g.partitions);
 
     for p in &g.partitions {
         let info = sgdisk_info(&path, p.number);
         assert_eq!(text(&p.type_guid), info.type_guid);
         assert_eq!(text(&p.uuid), info.uuid);
-        assert_eq!(
-            (p.first_lba, p.last_lba, p.attrs.0),
-            (info.first, info.last, info.attrs)
-        );
+        assert_eq!((p.first_lba, p.last_lba, p.attrs.0), (info.first, info.last, info.attrs));
         assert!(p.name_eq(info.name.as_bytes()));
     }
 }
@@ -151,26 +128,14 @@ fn damaged_headers_use_the_backup_or_fail() {
     bad[last + 16] ^= 0x01; // backup header CRC only
     let g = parse(&bad).unwrap();
     check_expected(&g);
-    assert_eq!(
-        (g.used_backup, g.backup_error),
-        (false, Some(TableError::HeaderCrc))
-    );
+    assert_eq!((g.used_backup, g.backup_error), (false, Some(TableError::HeaderCrc)));
 
     let mut bad = img.clone();
     bad[512 + 16] ^= 0x01;
     bad[last + 16] ^= 0x01;
     let e = read_gpt(&mut SliceReader(&bad), Some(512)).err().unwrap();
-    assert_eq!(
-        e,
-        GptError::BothHeadersBad {
-            primary: TableError::HeaderCrc,
-            backup: TableError::HeaderCrc
-        }
-    );
-    assert_eq!(
-        text(&e),
-        "no valid gpt: primary: gpt header crc mismatch; backup: gpt header crc mismatch"
-    );
+    assert_eq!(e, GptError::BothHeadersBad { primary: TableError::HeaderCrc, backup: TableError::HeaderCrc });
+    assert_eq!(text(&e), "no valid gpt: primary: gpt header crc mismatch; backup: gpt header crc mismatch");
 
     // No protective MBR: informative only.
     let mut bad = img.clone();
@@ -184,39 +149,15 @@ fn damaged_headers_use_the_backup_or_fail() {
 fn truncated_images_fail_without_panicking() {
     let dir = TempDir::new("gpt-trunc");
     let img = std::fs::read(make_image(&dir.0)).unwrap();
-    for len in [
-        0,
-        1,
-        511,
-        512,
-        1000,
-        1024,
-        4096,
-        8192,
-        33 * 1024,
-        1 << 20,
-        (8 << 20) - 66 * 512,
-    ] {
+    for len in [0, 1, 511, 512, 1000, 1024, 4096, 8192, 33 * 1024, 1 << 20, (8 << 20) - 66 * 512] {
         assert!(parse(&img[..len]).is_err(), "len {len}");
-        assert!(
-            read_gpt(&mut SliceReader(&img[..len]), Some(512)).is_err(),
-            "len {len}"
-        );
+        assert!(read_gpt(&mut SliceReader(&img[..len]), Some(512)).is_err(), "len {len}");
     }
     let e = parse(&img[..4 << 20]).err().unwrap();
-    assert_eq!(
-        e,
-        GptError::BothHeadersBad {
-            primary: TableError::UsableRange,
-            backup: TableError::NoSignature
-        }
-    );
+    assert_eq!(e, GptError::BothHeadersBad { primary: TableError::UsableRange, backup: TableError::NoSignature });
     // Only the backup header lost: the primary still covers every partition.
     let g = parse(&img[..img.len() - 512]).unwrap();
-    assert_eq!(
-        (g.partitions.len(), g.backup_error),
-        (3, Some(TableError::NoSignature))
-    );
+    assert_eq!((g.partitions.len(), g.backup_error), (3, Some(TableError::NoSignature)));
 }
 
 #[test]
@@ -226,11 +167,7 @@ fn hybrid_mbr_is_accepted() {
     // Partition 1 (the ESP, MBR type 0xEF) in the first MBR slot, the 0xEE record after it.
     run("sgdisk", &["-h", "1:EE", path.to_str().unwrap()]);
     let img = std::fs::read(&path).unwrap();
-    assert_eq!(
-        (img[446 + 4], img[462 + 4]),
-        (0xef, 0xee),
-        "unexpected hybrid MBR from sgdisk"
-    );
+    assert_eq!((img[446 + 4], img[462 + 4]), (0xef, 0xee), "unexpected hybrid MBR from sgdisk");
     let g = parse(&img).unwrap();
     check_expected(&g);
     assert!(g.pmbr_ok);

@@ -2,11 +2,11 @@
 //! detection against images made by mkfs.erofs, mksquashfs and mkfs.ext4. All images are built
 //! at test time in a temp dir; a missing tool fails the test.
 
-use ddiboot::block::SliceReader;
-use ddiboot::fsdetect::{self, FsType};
-use ddiboot::verity::{
-    self, hash_tree_blocks, parse_root_hash, parse_superblock, HashAlg, TableBuf, VerityError,
-    VerityOptions, VerityParams,
+use ddiboot::format::block::SliceReader;
+use ddiboot::format::fsdetect::{self, FsType};
+use ddiboot::format::verity::{
+    self, hash_tree_blocks, parse_root_hash, parse_superblock, HashAlg, TableBuf, VerityError, VerityOptions,
+    VerityParams,
 };
 use std::collections::HashMap;
 use std::fs;
@@ -19,7 +19,6 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -31,10 +30,7 @@ fn uuid_text(u: &[u8; 16]) -> String {
 
 /// `Key:   value` lines of veritysetup output.
 fn fields(text: &str) -> HashMap<String, String> {
-    text.lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect()
+    text.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect()
 }
 
 /// A small directory tree for the filesystem tools.
@@ -138,8 +134,7 @@ fn erofs_4096_4096_given_salt_and_uuid() {
 #[test]
 fn raw_512_512_random_salt_like_repart() {
     let t = TempDir::new("raw512");
-    let f =
-        format(&t, "raw", noise(300 * 512, 1), &["--data-block-size=512", "--hash-block-size=512"]);
+    let f = format(&t, "raw", noise(300 * 512, 1), &["--data-block-size=512", "--hash-block-size=512"]);
     let table = check(&f, HashAlg::Sha256);
     assert!(table.contains(" 512 512 300 1 sha256 "));
     assert_eq!(f.dump["Salt"].len(), 64, "veritysetup's default salt is 32 random bytes");
@@ -148,12 +143,8 @@ fn raw_512_512_random_salt_like_repart() {
 #[test]
 fn raw_4096_data_1024_hash() {
     let t = TempDir::new("raw4k1k");
-    let f = format(
-        &t,
-        "raw",
-        noise(1 << 20, 2),
-        &["--data-block-size=4096", "--hash-block-size=1024", "--salt=0011aabb"],
-    );
+    let f =
+        format(&t, "raw", noise(1 << 20, 2), &["--data-block-size=4096", "--hash-block-size=1024", "--salt=0011aabb"]);
     let table = check(&f, HashAlg::Sha256);
     assert!(table.contains(" 4096 1024 256 1 sha256 "));
     assert!(table.ends_with(" 0011aabb"));
@@ -174,12 +165,7 @@ fn sha512_no_salt_and_single_block() {
 #[test]
 fn hostile_images_are_refused() {
     let t = TempDir::new("bad");
-    let f = format(
-        &t,
-        "raw",
-        noise(1 << 20, 5),
-        &["--data-block-size=4096", "--hash-block-size=4096", "--salt=ab"],
-    );
+    let f = format(&t, "raw", noise(1 << 20, 5), &["--data-block-size=4096", "--hash-block-size=4096", "--salt=ab"]);
     let hash = fs::read(&f.hash).unwrap();
     let data_len = fs::metadata(&f.data).unwrap().len();
     let root = parse_root_hash(f.root.as_bytes()).unwrap();
@@ -194,10 +180,7 @@ fn hostile_images_are_refused() {
         Err(VerityError::HashTreeTooBig)
     );
     // A hash file cut inside the superblock cannot be read at all.
-    assert!(matches!(
-        verity::read_superblock(&mut SliceReader(&hash[..100])),
-        Err(VerityError::Read(_))
-    ));
+    assert!(matches!(verity::read_superblock(&mut SliceReader(&hash[..100])), Err(VerityError::Read(_))));
 
     // Data partition smaller than the superblock's data blocks (truncated data, or a
     // superblock edited to claim more blocks).
@@ -208,10 +191,7 @@ fn hostile_images_are_refused() {
     let mut more = hash.clone();
     more[72..80].copy_from_slice(&(sb.data_blocks + 1).to_le_bytes());
     let sb_more = parse_superblock(more[..512].try_into().unwrap()).unwrap();
-    assert_eq!(
-        VerityParams::new(&sb_more, data_len, more.len() as u64, root.as_bytes()),
-        Err(VerityError::DataTooBig)
-    );
+    assert_eq!(VerityParams::new(&sb_more, data_len, more.len() as u64, root.as_bytes()), Err(VerityError::DataTooBig));
 
     // Flipped magic, version, algorithm.
     for (off, err) in [
@@ -227,10 +207,7 @@ fn hostile_images_are_refused() {
 
     // Root hash of the wrong length for sha256 (a sha512-sized one, and one too short).
     let long = parse_root_hash(format!("{}{}", f.root, f.root).as_bytes()).unwrap();
-    assert_eq!(
-        VerityParams::new(&sb, data_len, hash.len() as u64, long.as_bytes()),
-        Err(VerityError::RootHashLength)
-    );
+    assert_eq!(VerityParams::new(&sb, data_len, hash.len() as u64, long.as_bytes()), Err(VerityError::RootHashLength));
     assert_eq!(
         VerityParams::new(&sb, data_len, hash.len() as u64, &root.as_bytes()[..20]),
         Err(VerityError::RootHashLength)
@@ -263,8 +240,7 @@ fn fsdetect_on_real_images() {
     let p = fsdetect::probe(&mut SliceReader(&b)).unwrap().unwrap();
     assert_eq!(p.size, Some(b.len() as u64));
 
-    for (kind, bs, size) in [("ext4", "4096", "8M"), ("ext4", "1024", "3M"), ("ext2", "1024", "2M")]
-    {
+    for (kind, bs, size) in [("ext4", "4096", "8M"), ("ext4", "1024", "3M"), ("ext2", "1024", "2M")] {
         let img = t.path(&format!("{kind}-{bs}.img"));
         run("mkfs.ext4", &["-q", "-F", "-t", kind, "-b", bs, "-d", s(&tree), s(&img), size]);
         let b = fs::read(&img).unwrap();

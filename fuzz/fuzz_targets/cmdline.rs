@@ -6,8 +6,8 @@
 mod common;
 
 use common::show;
-use ddiboot::cmdline::{params, Config};
-use ddiboot::verity::{parse_options, parse_root_hash};
+use ddiboot::format::verity::{parse_options, parse_root_hash};
+use ddiboot::plan::cmdline::{params, Config};
 use libfuzzer_sys::fuzz_target;
 
 fn inside(line: &[u8], s: &[u8]) -> bool {
@@ -29,11 +29,8 @@ fuzz_target!(|line: &[u8]| {
         show(&w.problem);
     });
     assert!(warnings <= n);
-    for s in [c.roothash, c.init, c.verity_options, Some(c.image)]
-        .into_iter()
-        .flatten()
-    {
-        assert!(s == ddiboot::cmdline::DEFAULT_IMAGE || inside(line, s));
+    for s in [c.roothash, c.init, c.verity_options, Some(c.image)].into_iter().flatten() {
+        assert!(s == ddiboot::plan::cmdline::DEFAULT_IMAGE || inside(line, s));
     }
     if let Some(h) = c.roothash {
         match parse_root_hash(h) {

@@ -8,9 +8,9 @@
 mod common;
 
 use common::{check_gpt, reseal_gpt, show};
-use ddiboot::block::SliceReader;
-use ddiboot::ddi::{root_hash_uuids, select, ARCHES};
-use ddiboot::gpt::{read_gpt, Gpt};
+use ddiboot::format::block::SliceReader;
+use ddiboot::format::ddi::{root_hash_uuids, select, ARCHES};
+use ddiboot::format::gpt::{read_gpt, Gpt};
 use libfuzzer_sys::fuzz_target;
 
 fn select_all(g: &Gpt, hash: Option<&[u8]>) {

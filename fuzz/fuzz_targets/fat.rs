@@ -8,8 +8,8 @@
 mod common;
 
 use common::{show, Disk};
-use ddiboot::block::Extents;
-use ddiboot::fat::{DirEntry, FatError, FatVolume};
+use ddiboot::format::block::Extents;
+use ddiboot::format::fat::{DirEntry, FatError, FatVolume};
 use libfuzzer_sys::fuzz_target;
 
 /// 2^32 sectors of 4096 bytes: no BPB can describe a larger volume.
@@ -33,9 +33,7 @@ const PATHS: [&[u8]; 8] = [
 /// `name` as a path component, if it is printable ASCII without `/`.
 fn ascii(e: &DirEntry) -> Option<Vec<u8>> {
     let n = e.name();
-    let ok = !n.is_empty()
-        && n.iter()
-            .all(|&u| (0x20..0x7f).contains(&u) && u != b'/' as u16);
+    let ok = !n.is_empty() && n.iter().all(|&u| (0x20..0x7f).contains(&u) && u != b'/' as u16);
     ok.then(|| n.iter().map(|&u| u as u8).collect())
 }
 
@@ -44,17 +42,9 @@ fn check_extents(e: &DirEntry, extents: Result<Extents, FatError>) {
         Ok(x) => {
             assert!(!e.is_dir());
             let total = x.iter().try_fold(0u64, |t, x| t.checked_add(x.len));
-            assert_eq!(
-                total,
-                Some(e.size as u64),
-                "extents do not add up to the size"
-            );
+            assert_eq!(total, Some(e.size as u64), "extents do not add up to the size");
             for w in x.windows(2) {
-                assert_ne!(
-                    w[0].offset + w[0].len,
-                    w[1].offset,
-                    "contiguous extents not merged"
-                );
+                assert_ne!(w[0].offset + w[0].len, w[1].offset, "contiguous extents not merged");
             }
             for x in &x {
                 assert!(x.len > 0);

@@ -7,9 +7,9 @@
 mod common;
 
 use common::{check_gpt, reseal_gpt, show};
-use ddiboot::block::SliceReader;
-use ddiboot::gpt::{read_gpt, read_gpt_into, Gpt, PartAttrs, Partition, TableError};
-use ddiboot::guid::Guid;
+use ddiboot::format::block::SliceReader;
+use ddiboot::format::gpt::{read_gpt, read_gpt_into, Gpt, PartAttrs, Partition, TableError};
+use ddiboot::format::guid::Guid;
 use libfuzzer_sys::fuzz_target;
 
 /// A table full of stale values, as `read_gpt_into` may be handed.
@@ -57,10 +57,7 @@ fn parse(img: &[u8], block_size: Option<u32>) {
         }
         Err(e) => {
             assert_eq!(into, Err(e));
-            assert!(
-                reused.partitions.is_empty(),
-                "partitions left after an error"
-            );
+            assert!(reused.partitions.is_empty(), "partitions left after an error");
             show(&e)
         }
     }

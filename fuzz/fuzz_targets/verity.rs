@@ -10,10 +10,10 @@
 mod common;
 
 use common::show;
-use ddiboot::block::SliceReader;
-use ddiboot::verity::{
-    hash_start_block, hash_tree_blocks, parse_options, parse_superblock, read_superblock, HashAlg,
-    TableBuf, VerityError, VerityOptions, VerityParams, SUPERBLOCK_LEN, TABLE_MAX,
+use ddiboot::format::block::SliceReader;
+use ddiboot::format::verity::{
+    hash_start_block, hash_tree_blocks, parse_options, parse_superblock, read_superblock, HashAlg, TableBuf,
+    VerityError, VerityOptions, VerityParams, SUPERBLOCK_LEN, TABLE_MAX,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -40,25 +40,16 @@ fn check_table(p: &VerityParams, opts: VerityOptions, devs: ((u32, u32), (u32, u
         Ok(()) => {
             let t = out.as_bytes();
             assert!(!t.is_empty() && t.len() <= TABLE_MAX);
-            assert!(
-                t.iter().all(|b| b.is_ascii_graphic() || *b == b' '),
-                "non-ASCII table"
-            );
+            assert!(t.iter().all(|b| b.is_ascii_graphic() || *b == b' '), "non-ASCII table");
             assert_eq!(out.as_str().len(), t.len());
             assert!(t.starts_with(b"0 ") || t.starts_with(b"1 "));
             let words = t.split(|&b| b == b' ').count();
             let n = opts.0.count_ones() as usize;
             assert_eq!(words, if n == 0 { 10 } else { 11 + n }, "table word count");
-            assert!(
-                t.split(|&b| b == b' ').all(|w| !w.is_empty()),
-                "empty table word"
-            );
+            assert!(t.split(|&b| b == b' ').all(|w| !w.is_empty()), "empty table word");
         }
         Err(e) => {
-            assert!(matches!(
-                e,
-                VerityError::ConflictingOptions | VerityError::TableTooLong
-            ));
+            assert!(matches!(e, VerityError::ConflictingOptions | VerityError::TableTooLong));
             show(&e);
         }
     }
@@ -102,14 +93,8 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => return show(&e),
     };
     assert_eq!(root_hash.len(), sb.algorithm.digest_len());
-    assert_eq!(
-        p.data_sectors() * 512,
-        p.data_blocks * p.data_block_size as u64
-    );
-    assert!(
-        p.data_sectors() * 512 <= data_len,
-        "data past the data partition"
-    );
+    assert_eq!(p.data_sectors() * 512, p.data_blocks * p.data_block_size as u64);
+    assert!(p.data_sectors() * 512 <= data_len, "data past the data partition");
     let tree = hash_tree_blocks(p.alg, p.hash_block_size, p.data_blocks).expect("no tree");
     let tree_end = (tree + p.hash_start_block) * p.hash_block_size as u64;
     assert!(tree_end <= hash_len, "hash tree past the hash partition");

@@ -1,7 +1,7 @@
 //! Files, directories, block devices.
 
 use super::{check, CPath, Errno, SysResult};
-use crate::block::{BlockReader, ReadError};
+use crate::format::block::{BlockReader, ReadError};
 use core::ffi::CStr;
 use linux_raw_sys::general as g;
 use sc::syscall;

@@ -27,10 +27,7 @@ pub fn mount(
 ) -> SysResult<()> {
     let ptr = |s: Option<&CStr>| s.map_or(core::ptr::null(), |s| s.as_ptr());
     // SAFETY: every pointer is NULL or a NUL-terminated string that outlives the call.
-    check(unsafe {
-        syscall!(MOUNT, ptr(source), target.as_ptr(), ptr(fstype), flags as usize, ptr(data))
-    })
-    .map(drop)
+    check(unsafe { syscall!(MOUNT, ptr(source), target.as_ptr(), ptr(fstype), flags as usize, ptr(data)) }).map(drop)
 }
 
 /// `int umount2(const char *target, int flags);`

@@ -89,4 +89,3 @@ pub fn pause_forever() -> ! {
         sleep_ms(3_600_000);
     }
 }
-

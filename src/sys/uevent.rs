@@ -35,10 +35,8 @@ impl UeventSocket {
     /// events are drained). `int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sigset_t *sigmask);`
     pub fn wait(&self, timeout_ms: u64) -> SysResult<bool> {
         let mut pfd = g::pollfd { fd: self.0.raw(), events: g::POLLIN as i16, revents: 0 };
-        let ts = g::__kernel_timespec {
-            tv_sec: (timeout_ms / 1000) as _,
-            tv_nsec: ((timeout_ms % 1000) * 1_000_000) as _,
-        };
+        let ts =
+            g::__kernel_timespec { tv_sec: (timeout_ms / 1000) as _, tv_nsec: ((timeout_ms % 1000) * 1_000_000) as _ };
         // SAFETY: one valid pollfd and a valid timespec; no signal mask.
         let r = unsafe { syscall!(PPOLL, &mut pfd as *mut g::pollfd, 1, &ts as *const g::__kernel_timespec, 0, 8) };
         match check(r) {

@@ -2,8 +2,8 @@
 //! every parsed GPT must pass, and rendering through the product's `Show` code.
 #![allow(dead_code)]
 
-use ddiboot::block::{BlockReader, ReadError};
-use ddiboot::gpt::Gpt;
+use ddiboot::format::block::{BlockReader, ReadError};
+use ddiboot::format::gpt::Gpt;
 use ddiboot::text::{Line, Show, LINE_MAX};
 
 /// The fuzz input at byte 0 of a device of `size` bytes; bytes past the input read as
@@ -21,17 +21,12 @@ impl<'a> Disk<'a> {
 
 impl BlockReader for Disk<'_> {
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
-        let end = offset
-            .checked_add(buf.len() as u64)
-            .ok_or(ReadError::OutOfRange)?;
+        let end = offset.checked_add(buf.len() as u64).ok_or(ReadError::OutOfRange)?;
         if end > self.size {
             return Err(ReadError::OutOfRange);
         }
         buf.fill(0);
-        if let Some(src) = usize::try_from(offset)
-            .ok()
-            .and_then(|o| self.data.get(o..))
-        {
+        if let Some(src) = usize::try_from(offset).ok().and_then(|o| self.data.get(o..)) {
             let n = src.len().min(buf.len());
             buf[..n].copy_from_slice(&src[..n]);
         }
@@ -106,29 +101,18 @@ pub fn check_gpt(g: &Gpt, dev_size: u64) {
     if g.used_backup {
         assert!(g.backup_error.is_none());
     }
-    let last_lba = (dev_size / bs)
-        .checked_sub(1)
-        .expect("table on a device under 1 block");
+    let last_lba = (dev_size / bs).checked_sub(1).expect("table on a device under 1 block");
     assert!(2 <= g.first_usable && g.first_usable <= g.last_usable && g.last_usable < last_lba);
-    assert!(g.partitions.len() <= ddiboot::gpt::MAX_PARTITIONS);
+    assert!(g.partitions.len() <= ddiboot::format::gpt::MAX_PARTITIONS);
     for (i, p) in g.partitions.iter().enumerate() {
         assert!(!p.type_guid.is_zero());
         assert!(g.first_usable <= p.first_lba && p.first_lba <= p.last_lba);
         assert!(p.last_lba <= g.last_usable);
-        let end = p
-            .byte_offset(g.block_size)
-            .checked_add(p.byte_len(g.block_size));
-        assert!(
-            end.is_some_and(|e| e <= dev_size),
-            "partition {} past the device",
-            p.number
-        );
+        let end = p.byte_offset(g.block_size).checked_add(p.byte_len(g.block_size));
+        assert!(end.is_some_and(|e| e <= dev_size), "partition {} past the device", p.number);
         for q in &g.partitions[..i] {
             assert!(q.number < p.number);
-            assert!(
-                p.first_lba > q.last_lba || q.first_lba > p.last_lba,
-                "overlap"
-            );
+            assert!(p.first_lba > q.last_lba || q.first_lba > p.last_lba, "overlap");
         }
         show(&p.label());
         show(&p.type_guid);

@@ -260,24 +260,20 @@ impl<'a> Config<'a> {
                     }
                     None => Some("must be a boolean"),
                 },
-                Some(8) => {
-                    match lookup(v, &[b"off", b"on", b"required"]) {
-                        Some(i) => {
-                            c.verity = if i == 0 { VerityMode::Off } else { VerityMode::Required };
-                            None
-                        }
-                        None => Some("must be off or required"),
+                Some(8) => match lookup(v, &[b"off", b"on", b"required"]) {
+                    Some(i) => {
+                        c.verity = if i == 0 { VerityMode::Off } else { VerityMode::Required };
+                        None
                     }
-                }
-                Some(_) => {
-                    match lookup(v, &[b"tmpfs", b"none"]) {
-                        Some(i) => {
-                            c.overlay = if i == 0 { Overlay::Tmpfs } else { Overlay::None };
-                            None
-                        }
-                        None => Some("must be tmpfs or none"),
+                    None => Some("must be off or required"),
+                },
+                Some(_) => match lookup(v, &[b"tmpfs", b"none"]) {
+                    Some(i) => {
+                        c.overlay = if i == 0 { Overlay::Tmpfs } else { Overlay::None };
+                        None
                     }
-                }
+                    None => Some("must be tmpfs or none"),
+                },
                 None if p.key.starts_with(b"ddiboot.") => Some("unknown ddiboot option"),
                 None => None,
             };
@@ -296,10 +292,7 @@ mod tests {
     fn split(line: &str) -> Vec<(String, Option<String>)> {
         params(line.as_bytes())
             .map(|p| {
-                (
-                    String::from_utf8(p.key.to_vec()).unwrap(),
-                    p.value.map(|v| String::from_utf8(v.to_vec()).unwrap()),
-                )
+                (String::from_utf8(p.key.to_vec()).unwrap(), p.value.map(|v| String::from_utf8(v.to_vec()).unwrap()))
             })
             .collect()
     }

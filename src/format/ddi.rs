@@ -6,8 +6,8 @@
 //! order, SPECS §2.1); partitions that do not match are ignored, as systemd does. Without one,
 //! each role must have at most one usable candidate.
 
-use crate::gpt::{Gpt, Partition};
-use crate::guid::{types::*, Guid};
+use crate::format::gpt::{Gpt, Partition};
+use crate::format::guid::{types::*, Guid};
 use crate::text::{Line, Show};
 
 /// CPU architectures with DPS partition types.
@@ -20,13 +20,7 @@ pub enum Arch {
     Riscv64,
 }
 
-pub const ARCHES: [Arch; 5] = [
-    Arch::X86_64,
-    Arch::Arm64,
-    Arch::X86,
-    Arch::Arm,
-    Arch::Riscv64,
-];
+pub const ARCHES: [Arch; 5] = [Arch::X86_64, Arch::Arm64, Arch::X86, Arch::Arm, Arch::Riscv64];
 
 /// The architecture ddiboot was built for.
 #[cfg(target_arch = "x86_64")]
@@ -58,38 +52,10 @@ pub enum Role {
 /// Type GUIDs per arch (in `ARCHES` order): root, root-verity, root-verity-sig, usr,
 /// usr-verity, usr-verity-sig (SPECS §2 table).
 const TYPES: [[Guid; 6]; 5] = [
-    [
-        ROOT_X86_64,
-        ROOT_X86_64_VERITY,
-        ROOT_X86_64_VERITY_SIG,
-        USR_X86_64,
-        USR_X86_64_VERITY,
-        USR_X86_64_VERITY_SIG,
-    ],
-    [
-        ROOT_ARM64,
-        ROOT_ARM64_VERITY,
-        ROOT_ARM64_VERITY_SIG,
-        USR_ARM64,
-        USR_ARM64_VERITY,
-        USR_ARM64_VERITY_SIG,
-    ],
-    [
-        ROOT_X86,
-        ROOT_X86_VERITY,
-        ROOT_X86_VERITY_SIG,
-        USR_X86,
-        USR_X86_VERITY,
-        USR_X86_VERITY_SIG,
-    ],
-    [
-        ROOT_ARM,
-        ROOT_ARM_VERITY,
-        ROOT_ARM_VERITY_SIG,
-        USR_ARM,
-        USR_ARM_VERITY,
-        USR_ARM_VERITY_SIG,
-    ],
+    [ROOT_X86_64, ROOT_X86_64_VERITY, ROOT_X86_64_VERITY_SIG, USR_X86_64, USR_X86_64_VERITY, USR_X86_64_VERITY_SIG],
+    [ROOT_ARM64, ROOT_ARM64_VERITY, ROOT_ARM64_VERITY_SIG, USR_ARM64, USR_ARM64_VERITY, USR_ARM64_VERITY_SIG],
+    [ROOT_X86, ROOT_X86_VERITY, ROOT_X86_VERITY_SIG, USR_X86, USR_X86_VERITY, USR_X86_VERITY_SIG],
+    [ROOT_ARM, ROOT_ARM_VERITY, ROOT_ARM_VERITY_SIG, USR_ARM, USR_ARM_VERITY, USR_ARM_VERITY_SIG],
     [
         ROOT_RISCV64,
         ROOT_RISCV64_VERITY,
@@ -117,14 +83,7 @@ impl Arch {
 
     /// (data, verity, verity-sig) type GUIDs of a kind.
     pub fn types(self, kind: DdiKind) -> (Guid, Guid, Guid) {
-        let t = |role| {
-            DpsType {
-                kind,
-                arch: self,
-                role,
-            }
-            .guid()
-        };
+        let t = |role| DpsType { kind, arch: self, role }.guid();
         (t(Role::Data), t(Role::Verity), t(Role::VeritySig))
     }
     pub fn root_types(self) -> (Guid, Guid, Guid) {
@@ -152,25 +111,13 @@ impl DpsType {
     /// The inverse of `index` (wraps modulo `DPS_TYPES`).
     pub fn from_index(i: usize) -> DpsType {
         let i = i % DPS_TYPES;
-        let kind = if (i / 3).is_multiple_of(2) {
-            DdiKind::Root
-        } else {
-            DdiKind::Usr
-        };
+        let kind = if (i / 3).is_multiple_of(2) { DdiKind::Root } else { DdiKind::Usr };
         let role = [Role::Data, Role::Verity, Role::VeritySig][i % 3];
-        DpsType {
-            kind,
-            arch: ARCHES[i / 6],
-            role,
-        }
+        DpsType { kind, arch: ARCHES[i / 6], role }
     }
 
     pub fn guid(self) -> Guid {
-        TYPES
-            .as_flattened()
-            .get(self.index())
-            .copied()
-            .unwrap_or(Guid::ZERO)
+        TYPES.as_flattened().get(self.index()).copied().unwrap_or(Guid::ZERO)
     }
 
     /// The DPS root/usr type with this GUID, if any.
@@ -186,11 +133,7 @@ fn type_index(g: Guid) -> Option<usize> {
 
 impl Show for DpsType {
     fn show(&self, out: &mut Line) {
-        out.push_str(if self.kind == DdiKind::Root {
-            "root-"
-        } else {
-            "usr-"
-        });
+        out.push_str(if self.kind == DdiKind::Root { "root-" } else { "usr-" });
         out.push_str(self.arch.name());
         out.push_str(match self.role {
             Role::Data => "",
@@ -206,20 +149,14 @@ pub struct Seen(pub u32);
 
 impl Seen {
     pub fn of(gpt: &Gpt) -> Seen {
-        let types = gpt
-            .partitions
-            .iter()
-            .filter(|p| usable(p))
-            .filter_map(|p| type_index(p.type_guid));
+        let types = gpt.partitions.iter().filter(|p| usable(p)).filter_map(|p| type_index(p.type_guid));
         Seen(types.fold(0, |set, i| set | 1 << i))
     }
     pub fn contains(self, t: DpsType) -> bool {
         self.0 & 1 << t.index() != 0
     }
     fn types(self) -> impl Iterator<Item = DpsType> {
-        (0..DPS_TYPES)
-            .map(DpsType::from_index)
-            .filter(move |&t| self.contains(t))
+        (0..DPS_TYPES).map(DpsType::from_index).filter(move |&t| self.contains(t))
     }
 }
 
@@ -271,9 +208,7 @@ pub enum DdiError {
 impl Show for DdiError {
     fn show(&self, out: &mut Line) {
         let (arch, seen) = match *self {
-            DdiError::BadRootHash => {
-                return out.push_str("root hash shorter than 16 bytes or half zero")
-            }
+            DdiError::BadRootHash => return out.push_str("root hash shorter than 16 bytes or half zero"),
             DdiError::NoPartitions { arch } => {
                 out.push_str("no root or usr partition for ");
                 (arch, Seen(0))
@@ -311,12 +246,7 @@ impl Show for DdiError {
 
 /// The UUIDs a root hash names (SPECS §2.1): (data, verity), as on disk.
 pub fn root_hash_uuids(hash: &[u8]) -> Result<(Guid, Guid), DdiError> {
-    let half = |at: usize| {
-        hash.get(at..at.checked_add(16)?)?
-            .try_into()
-            .ok()
-            .map(Guid::from_text_order)
-    };
+    let half = |at: usize| hash.get(at..at.checked_add(16)?)?.try_into().ok().map(Guid::from_text_order);
     let data = half(0).ok_or(DdiError::BadRootHash)?;
     let verity = half(hash.len().wrapping_sub(16)).ok_or(DdiError::BadRootHash)?;
     if data.is_zero() || verity.is_zero() {
@@ -339,26 +269,13 @@ pub fn select(gpt: &Gpt, arch: Arch, root_hash: Option<&[u8]>) -> Result<DdiSele
             return Err(DdiError::NoMatchingVerity(ty(Role::Verity)));
         }
         if verity_sig.is_some() && verity.is_none() {
-            return Err(DdiError::Incomplete {
-                arch,
-                seen: Seen::of(gpt),
-            });
+            return Err(DdiError::Incomplete { arch, seen: Seen::of(gpt) });
         }
-        return Ok(DdiSelection {
-            kind,
-            arch,
-            data,
-            verity,
-            verity_sig,
-        });
+        return Ok(DdiSelection { kind, arch, data, verity, verity_sig });
     }
     // Nothing selected: say what there is.
     let seen = Seen::of(gpt);
-    let has = |role| {
-        [DdiKind::Root, DdiKind::Usr]
-            .iter()
-            .any(|&kind| seen.contains(DpsType { kind, arch, role }))
-    };
+    let has = |role| [DdiKind::Root, DdiKind::Usr].iter().any(|&kind| seen.contains(DpsType { kind, arch, role }));
     Err(if want.is_some() && has(Role::Data) {
         DdiError::NoMatchingData { arch, seen }
     } else if has(Role::Verity) || has(Role::VeritySig) {
@@ -372,47 +289,33 @@ pub fn select(gpt: &Gpt, arch: Arch, root_hash: Option<&[u8]>) -> Result<DdiSele
 
 /// DPS §2.2: no-auto partitions and partially-written or empty sysupdate slots are ignored.
 fn usable(p: &Partition) -> bool {
-    !p.attrs.no_auto()
-        && !p.name_starts_with(b"PRT#")
-        && !p.name_starts_with(b"PND#")
-        && !p.name_eq(b"_empty")
+    !p.attrs.no_auto() && !p.name_starts_with(b"PRT#") && !p.name_starts_with(b"PND#") && !p.name_eq(b"_empty")
 }
 
 /// The usable partition of type `ty` (with UUID `uuid`, if given), if there is exactly one.
 fn one(gpt: &Gpt, ty: DpsType, uuid: Option<Guid>) -> Result<Option<Partition>, DdiError> {
-    let mut found = gpt
-        .find(ty.guid())
-        .filter(|p| usable(p) && uuid.is_none_or(|u| p.uuid == u));
+    let mut found = gpt.find(ty.guid()).filter(|p| usable(p) && uuid.is_none_or(|u| p.uuid == u));
     let first = found.next().copied();
     match found.count() {
         0 => Ok(first),
-        more => Err(DdiError::Ambiguous {
-            ty,
-            count: more as u32 + 1,
-        }),
+        more => Err(DdiError::Ambiguous { ty, count: more as u32 + 1 }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::SliceReader;
-    use crate::gpt::tests::{ent, write_gpt, Ent};
-    use crate::gpt::{read_gpt, PartAttrs};
+    use crate::format::block::SliceReader;
+    use crate::format::gpt::tests::{ent, write_gpt, Ent};
+    use crate::format::gpt::{read_gpt, PartAttrs};
 
     const HASH: [u8; 32] = [
-        0xc9, 0x65, 0x5c, 0x39, 0xc5, 0x98, 0xe3, 0x97, 0x6b, 0x57, 0x1f, 0xd4, 0x0c, 0x74, 0x04,
-        0x84, //
-        0xc8, 0xb3, 0xa4, 0x56, 0x38, 0x10, 0x80, 0x2a, 0x71, 0xc5, 0x28, 0x7c, 0x9c, 0xf7, 0x49,
-        0xfd,
+        0xc9, 0x65, 0x5c, 0x39, 0xc5, 0x98, 0xe3, 0x97, 0x6b, 0x57, 0x1f, 0xd4, 0x0c, 0x74, 0x04, 0x84, //
+        0xc8, 0xb3, 0xa4, 0x56, 0x38, 0x10, 0x80, 0x2a, 0x71, 0xc5, 0x28, 0x7c, 0x9c, 0xf7, 0x49, 0xfd,
     ];
 
     fn gpt(ents: &[Ent]) -> Gpt {
-        read_gpt(
-            &mut SliceReader(&write_gpt(512, 400, 128, 128, ents)),
-            Some(512),
-        )
-        .unwrap()
+        read_gpt(&mut SliceReader(&write_gpt(512, 400, 128, 128, ents)), Some(512)).unwrap()
     }
 
     /// data/verity/sig of `arch` at `base`, UUIDs from `hash`.
@@ -440,26 +343,13 @@ mod tests {
             assert_eq!((t.index(), DpsType::of(t.guid())), (i, Some(t)));
             names.push(Line::of(&t).as_str().to_string());
         }
-        assert_eq!(
-            names[0..3],
-            [
-                "root-x86-64",
-                "root-x86-64-verity",
-                "root-x86-64-verity-sig"
-            ]
-        );
+        assert_eq!(names[0..3], ["root-x86-64", "root-x86-64-verity", "root-x86-64-verity-sig"]);
         assert_eq!(names[9], "usr-arm64");
         assert_eq!(names[29], "usr-riscv64-verity-sig");
         names.dedup();
         assert_eq!(names.len(), DPS_TYPES);
-        assert_eq!(
-            Arch::Arm64.root_types(),
-            (ROOT_ARM64, ROOT_ARM64_VERITY, ROOT_ARM64_VERITY_SIG)
-        );
-        assert_eq!(
-            Arch::X86.usr_types(),
-            (USR_X86, USR_X86_VERITY, USR_X86_VERITY_SIG)
-        );
+        assert_eq!(Arch::Arm64.root_types(), (ROOT_ARM64, ROOT_ARM64_VERITY, ROOT_ARM64_VERITY_SIG));
+        assert_eq!(Arch::X86.usr_types(), (USR_X86, USR_X86_VERITY, USR_X86_VERITY_SIG));
         assert_eq!(DpsType::of(ESP), None);
     }
 
@@ -474,14 +364,8 @@ mod tests {
     #[test]
     fn root_hash_halves() {
         let (d, v) = root_hash_uuids(&HASH).unwrap();
-        assert_eq!(
-            Line::of(&d).as_str(),
-            "c9655c39-c598-e397-6b57-1fd40c740484"
-        );
-        assert_eq!(
-            Line::of(&v).as_str(),
-            "c8b3a456-3810-802a-71c5-287c9cf749fd"
-        );
+        assert_eq!(Line::of(&d).as_str(), "c9655c39-c598-e397-6b57-1fd40c740484");
+        assert_eq!(Line::of(&v).as_str(), "c8b3a456-3810-802a-71c5-287c9cf749fd");
         // A 16-byte hash names the same UUID twice.
         assert_eq!(root_hash_uuids(&HASH[..16]).unwrap(), (d, d));
         assert_eq!(root_hash_uuids(&HASH[..15]), Err(DdiError::BadRootHash));
@@ -500,20 +384,11 @@ mod tests {
         other[31] ^= 1;
         let mut ents = set(DdiKind::Root, Arch::X86_64, 100, &other);
         ents.truncate(2);
-        ents.extend(
-            set(DdiKind::Root, Arch::X86_64, 200, &HASH)
-                .into_iter()
-                .take(2),
-        );
+        ents.extend(set(DdiKind::Root, Arch::X86_64, 200, &HASH).into_iter().take(2));
         let g = gpt(&ents);
         let s = select(&g, Arch::X86_64, Some(&HASH)).unwrap();
         assert_eq!(
-            (
-                s.kind,
-                s.data.number,
-                s.verity.map(|p| p.number),
-                s.verity_sig
-            ),
+            (s.kind, s.data.number, s.verity.map(|p| p.number), s.verity_sig),
             (DdiKind::Root, 3, Some(4), None)
         );
         let s = select(&g, Arch::X86_64, Some(&other)).unwrap();
@@ -525,13 +400,7 @@ mod tests {
         let mut wrong = HASH;
         wrong[5] ^= 1;
         let e = select(&g, Arch::X86_64, Some(&wrong)).unwrap_err();
-        assert!(matches!(
-            e,
-            DdiError::NoMatchingData {
-                arch: Arch::X86_64,
-                ..
-            }
-        ));
+        assert!(matches!(e, DdiError::NoMatchingData { arch: Arch::X86_64, .. }));
         assert_eq!(
             msg(e),
             "no root or usr partition matching the root hash for x86-64 (found: root-x86-64, root-x86-64-verity)"
@@ -539,77 +408,43 @@ mod tests {
         let mut half = HASH;
         half[30] ^= 1;
         let e = select(&g, Arch::X86_64, Some(&half)).unwrap_err();
-        assert_eq!(
-            msg(e),
-            "no root-x86-64-verity partition matching the root hash"
-        );
-        assert_eq!(
-            select(&g, Arch::X86_64, Some(&HASH[..8])),
-            Err(DdiError::BadRootHash)
-        );
+        assert_eq!(msg(e), "no root-x86-64-verity partition matching the root hash");
+        assert_eq!(select(&g, Arch::X86_64, Some(&HASH[..8])), Err(DdiError::BadRootHash));
     }
 
     #[test]
     fn selects_without_hash_and_prefers_root() {
-        let s = select(
-            &gpt(&set(DdiKind::Root, Arch::X86_64, 100, &HASH)),
-            Arch::X86_64,
-            None,
-        )
-        .unwrap();
-        assert_eq!(
-            (
-                s.data.number,
-                s.verity.unwrap().number,
-                s.verity_sig.unwrap().number
-            ),
-            (1, 2, 3)
-        );
+        let s = select(&gpt(&set(DdiKind::Root, Arch::X86_64, 100, &HASH)), Arch::X86_64, None).unwrap();
+        assert_eq!((s.data.number, s.verity.unwrap().number, s.verity_sig.unwrap().number), (1, 2, 3));
 
         let mut ents = set(DdiKind::Usr, Arch::X86_64, 100, &HASH);
         let s = select(&gpt(&ents), Arch::X86_64, Some(&HASH)).unwrap();
         assert_eq!((s.kind, s.data.number), (DdiKind::Usr, 1));
         ents.extend(set(DdiKind::Root, Arch::X86_64, 200, &HASH));
         let s = select(&gpt(&ents), Arch::X86_64, None).unwrap();
-        assert_eq!(
-            (s.kind, s.data.number, s.verity.unwrap().number),
-            (DdiKind::Root, 4, 5)
-        );
+        assert_eq!((s.kind, s.data.number, s.verity.unwrap().number), (DdiKind::Root, 4, 5));
 
         // A data partition alone is fine without a hash (no verity to set up).
         let only = &set(DdiKind::Root, Arch::X86_64, 100, &HASH)[..1];
         let s = select(&gpt(only), Arch::X86_64, None).unwrap();
         assert_eq!((s.verity, s.verity_sig), (None, None));
-        assert!(matches!(
-            select(&gpt(only), Arch::X86_64, Some(&HASH)),
-            Err(DdiError::NoMatchingVerity(_))
-        ));
+        assert!(matches!(select(&gpt(only), Arch::X86_64, Some(&HASH)), Err(DdiError::NoMatchingVerity(_))));
     }
 
     #[test]
     fn ignores_no_auto_and_sysupdate_slots() {
         let mut ents = set(DdiKind::Root, Arch::X86_64, 100, &HASH);
-        for (i, name) in ["PRT#root", "PND#root", "_empty", "noauto"]
-            .into_iter()
-            .enumerate()
-        {
+        for (i, name) in ["PRT#root", "PND#root", "_empty", "noauto"].into_iter().enumerate() {
             let mut e = ents[0].clone();
             (e.first, e.last, e.name) = (200 + i as u64, 200 + i as u64, name);
-            e.attrs = if name == "noauto" {
-                PartAttrs::NO_AUTO
-            } else {
-                0
-            };
+            e.attrs = if name == "noauto" { PartAttrs::NO_AUTO } else { 0 };
             ents.push(e);
         }
         let s = select(&gpt(&ents), Arch::X86_64, None).unwrap();
         assert_eq!(s.data.number, 1);
         // Not an exact "_empty".
         ents[3].name = "_empty2";
-        assert!(matches!(
-            select(&gpt(&ents), Arch::X86_64, None),
-            Err(DdiError::Ambiguous { count: 2, .. })
-        ));
+        assert!(matches!(select(&gpt(&ents), Arch::X86_64, None), Err(DdiError::Ambiguous { count: 2, .. })));
     }
 
     #[test]
@@ -617,16 +452,10 @@ mod tests {
         let full = set(DdiKind::Root, Arch::X86_64, 100, &HASH);
         let verity_only = gpt(&full[1..2]);
         let e = select(&verity_only, Arch::X86_64, None).unwrap_err();
-        assert_eq!(
-            msg(e),
-            "incomplete partition set for x86-64 (found: root-x86-64-verity)"
-        );
+        assert_eq!(msg(e), "incomplete partition set for x86-64 (found: root-x86-64-verity)");
         let no_verity = gpt(&[full[0].clone(), full[2].clone()]);
         let e = select(&no_verity, Arch::X86_64, None).unwrap_err();
-        assert_eq!(
-            msg(e),
-            "incomplete partition set for x86-64 (found: root-x86-64, root-x86-64-verity-sig)"
-        );
+        assert_eq!(msg(e), "incomplete partition set for x86-64 (found: root-x86-64, root-x86-64-verity-sig)");
     }
 
     #[test]
@@ -636,37 +465,22 @@ mod tests {
         let mut ents = set(DdiKind::Root, Arch::Arm64, 100, &arm);
         let only_arm = gpt(&ents);
         let e = select(&only_arm, Arch::X86_64, None).unwrap_err();
-        assert!(matches!(
-            e,
-            DdiError::WrongArch {
-                arch: Arch::X86_64,
-                ..
-            }
-        ));
+        assert!(matches!(e, DdiError::WrongArch { arch: Arch::X86_64, .. }));
         assert_eq!(
             msg(e),
             "no root or usr partition for x86-64 (found: root-arm64, root-arm64-verity, root-arm64-verity-sig)"
         );
-        assert!(matches!(
-            select(&only_arm, Arch::X86_64, Some(&HASH)),
-            Err(DdiError::WrongArch { .. })
-        ));
+        assert!(matches!(select(&only_arm, Arch::X86_64, Some(&HASH)), Err(DdiError::WrongArch { .. })));
 
         ents.extend(set(DdiKind::Root, Arch::X86_64, 200, &HASH));
         let both = gpt(&ents);
         let s = select(&both, Arch::X86_64, None).unwrap();
         assert_eq!((s.arch, s.data.number), (Arch::X86_64, 4));
         let s = select(&both, Arch::Arm64, Some(&arm)).unwrap();
-        assert_eq!(
-            (s.arch, s.data.number, s.verity.unwrap().number),
-            (Arch::Arm64, 1, 2)
-        );
+        assert_eq!((s.arch, s.data.number, s.verity.unwrap().number), (Arch::Arm64, 1, 2));
         assert_eq!(select(&both, NATIVE_ARCH, None).unwrap().arch, NATIVE_ARCH);
 
         let e = select(&gpt(&[ent(ESP, 40, 50, "")]), Arch::Riscv64, None).unwrap_err();
-        assert_eq!(
-            msg(e),
-            "no root or usr partition for riscv64 (found: nothing)"
-        );
+        assert_eq!(msg(e), "no root or usr partition for riscv64 (found: nothing)");
     }
 }

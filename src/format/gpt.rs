@@ -6,9 +6,9 @@
 //! against the usable range and against the other entries, so callers can turn LBAs into byte
 //! ranges without further checks.
 
-use crate::block::{div_ceil, BlockReader, ReadError};
-use crate::guid::Guid;
-pub use crate::guid::PartAttrs;
+use crate::format::block::{div_ceil, BlockReader, ReadError};
+use crate::format::guid::Guid;
+pub use crate::format::guid::PartAttrs;
 use crate::text::{Line, Show};
 
 /// The most used entries ddiboot keeps (the usual array has 128 slots).
@@ -55,10 +55,7 @@ pub enum GptError {
     /// Probing found no `EFI PART` at byte 512 or 4096 nor in the last 512/4096 bytes.
     NoSignature,
     /// Neither the primary nor the backup copy is valid.
-    BothHeadersBad {
-        primary: TableError,
-        backup: TableError,
-    },
+    BothHeadersBad { primary: TableError, backup: TableError },
 }
 
 /// Why one copy (header + entry array) was rejected (SPECS §1.5).
@@ -170,10 +167,7 @@ impl Partition {
 
     /// Length in bytes.
     pub fn byte_len(&self, block_size: u32) -> u64 {
-        let blocks = self
-            .last_lba
-            .saturating_sub(self.first_lba)
-            .saturating_add(1);
+        let blocks = self.last_lba.saturating_sub(self.first_lba).saturating_add(1);
         blocks.saturating_mul(block_size as u64)
     }
 
@@ -238,9 +232,7 @@ pub struct Gpt {
 impl Gpt {
     /// Used partitions of one type, in array order.
     pub fn find(&self, type_guid: Guid) -> impl Iterator<Item = &Partition> {
-        self.partitions
-            .iter()
-            .filter(move |p| p.type_guid == type_guid)
+        self.partitions.iter().filter(move |p| p.type_guid == type_guid)
     }
 }
 
@@ -277,11 +269,7 @@ pub fn read_gpt(dev: &mut dyn BlockReader, block_size: Option<u32>) -> Result<Gp
 
 /// [`read_gpt`] into a caller's `Gpt` (17 KiB: returning it by value costs copies in a
 /// binary this small). On error `gpt` holds no partitions.
-pub fn read_gpt_into(
-    dev: &mut dyn BlockReader,
-    block_size: Option<u32>,
-    gpt: &mut Gpt,
-) -> Result<(), GptError> {
+pub fn read_gpt_into(dev: &mut dyn BlockReader, block_size: Option<u32>, gpt: &mut Gpt) -> Result<(), GptError> {
     gpt.partitions.clear();
     let bs = match block_size {
         Some(bs @ (512 | 4096)) => bs,
@@ -314,10 +302,7 @@ pub fn read_gpt_into(
                 Ok(h) => h,
                 Err(b) => {
                     gpt.partitions.clear();
-                    return Err(GptError::BothHeadersBad {
-                        primary: p,
-                        backup: b,
-                    });
+                    return Err(GptError::BothHeadersBad { primary: p, backup: b });
                 }
             }
         }
@@ -334,12 +319,7 @@ fn probe_block_size(dev: &mut dyn BlockReader) -> Option<u32> {
     let size = dev.size();
     let tail = |bs: u64| size.checked_sub(bs).filter(|_| size.is_multiple_of(bs));
     let mut sig = [0u8; 8];
-    for (offset, bs) in [
-        (Some(512), 512),
-        (Some(4096), 4096),
-        (tail(512), 512),
-        (tail(4096), 4096),
-    ] {
+    for (offset, bs) in [(Some(512), 512), (Some(4096), 4096), (tail(512), 512), (tail(4096), 4096)] {
         let found = offset.is_some_and(|o| dev.read_at(o, &mut sig).is_ok() && &sig == SIGNATURE);
         if found {
             return Some(bs);
@@ -372,10 +352,8 @@ struct Header {
 impl Header {
     /// Whether two valid copies describe the same table (Linux `compare_gpts`, in part).
     fn same_table(&self, o: &Header) -> bool {
-        (self.first_usable, self.last_usable, self.disk_guid)
-            == (o.first_usable, o.last_usable, o.disk_guid)
-            && (self.entry_count, self.entry_size, self.entries_crc)
-                == (o.entry_count, o.entry_size, o.entries_crc)
+        (self.first_usable, self.last_usable, self.disk_guid) == (o.first_usable, o.last_usable, o.disk_guid)
+            && (self.entry_count, self.entry_size, self.entries_crc) == (o.entry_count, o.entry_size, o.entries_crc)
     }
 
     fn array_bytes(&self) -> u64 {
@@ -397,18 +375,11 @@ fn read_copy(
     Ok(h)
 }
 
-fn read_header(
-    dev: &mut dyn BlockReader,
-    bs: u32,
-    lba: u64,
-    last_lba: u64,
-) -> Result<Header, TableError> {
+fn read_header(dev: &mut dyn BlockReader, bs: u32, lba: u64, last_lba: u64) -> Result<Header, TableError> {
     use TableError::*;
     let mut buf = [0u8; MAX_BLOCK];
     let block = buf.get_mut(..bs as usize).ok_or(HeaderSize)?;
-    let offset = lba
-        .checked_mul(bs as u64)
-        .ok_or(Read(ReadError::OutOfRange))?;
+    let offset = lba.checked_mul(bs as u64).ok_or(Read(ReadError::OutOfRange))?;
     dev.read_at(offset, block).map_err(Read)?;
     // The fields are in the first 92 bytes: read them from a fixed-size array, so every
     // offset is checked at compile time (docs/size.md).
@@ -421,11 +392,8 @@ fn read_header(
         return Err(Revision);
     }
     let header_size = le32(b, H_HEADER_SIZE);
-    let covered = block
-        .get(..header_size as usize)
-        .filter(|_| header_size >= HEADER_MIN)
-        .ok_or(HeaderSize)?;
-    let mut crc = crate::crc32::Crc32::new();
+    let covered = block.get(..header_size as usize).filter(|_| header_size >= HEADER_MIN).ok_or(HeaderSize)?;
+    let mut crc = crate::format::crc32::Crc32::new();
     let (before, after) = covered.split_at_checked(H_HEADER_CRC).ok_or(HeaderSize)?;
     crc.update(before);
     crc.update(&[0; 4]);
@@ -459,9 +427,7 @@ fn read_header(
         return Err(EntryCount);
     }
     // The array may not touch LBA 0/1, this header, the backup header or the usable range.
-    let end = h
-        .entry_lba
-        .saturating_add(div_ceil(h.array_bytes(), bs as u64)); // exclusive
+    let end = h.entry_lba.saturating_add(div_ceil(h.array_bytes(), bs as u64)); // exclusive
     let clear_of_usable = end <= h.first_usable || h.entry_lba > h.last_usable;
     let clear_of_self = end <= lba || h.entry_lba > lba;
     if h.entry_lba < 2 || end > last_lba || !clear_of_usable || !clear_of_self {
@@ -479,7 +445,7 @@ fn read_entries(
     mut out: Option<&mut Partitions>,
 ) -> Result<(), TableError> {
     let mut buf = [0u8; MAX_BLOCK];
-    let mut crc = crate::crc32::Crc32::new();
+    let mut crc = crate::format::crc32::Crc32::new();
     let mut problem = None;
     let mut number = 0u32;
     // Validated: the array lies inside the device, so these cannot overflow; entries never
@@ -514,12 +480,7 @@ fn read_entries(
 }
 
 /// Decodes one entry; a used one must lie in the usable range and overlap no earlier one.
-fn add_entry(
-    parts: &mut Partitions,
-    e: &[u8; 128],
-    number: u32,
-    h: &Header,
-) -> Result<(), TableError> {
+fn add_entry(parts: &mut Partitions, e: &[u8; 128], number: u32, h: &Header) -> Result<(), TableError> {
     let type_guid = guid_at(e, E_TYPE);
     if type_guid.is_zero() {
         return Ok(());
@@ -538,14 +499,10 @@ fn add_entry(
         attrs: PartAttrs(le64(e, E_ATTRS)),
         name,
     };
-    if !(h.first_usable <= p.first_lba && p.first_lba <= p.last_lba && p.last_lba <= h.last_usable)
-    {
+    if !(h.first_usable <= p.first_lba && p.first_lba <= p.last_lba && p.last_lba <= h.last_usable) {
         return Err(TableError::PartitionRange(number));
     }
-    if let Some(o) = parts
-        .iter()
-        .find(|o| p.first_lba <= o.last_lba && o.first_lba <= p.last_lba)
-    {
+    if let Some(o) = parts.iter().find(|o| p.first_lba <= o.last_lba && o.first_lba <= p.last_lba) {
         return Err(TableError::PartitionOverlap(o.number, number));
     }
     parts.push(p).map_err(|_| TableError::TooManyPartitions)
@@ -565,16 +522,14 @@ fn guid_at<const N: usize>(b: &[u8; N], at: usize) -> Guid {
 
 /// `M` bytes at `at`, or zeros past the end (never for the fixed layouts used here).
 fn bytes_at<const M: usize, const N: usize>(b: &[u8; N], at: usize) -> [u8; M] {
-    b.get(at..at.saturating_add(M))
-        .and_then(|s| s.try_into().ok())
-        .unwrap_or([0; M])
+    b.get(at..at.saturating_add(M)).and_then(|s| s.try_into().ok()).unwrap_or([0; M])
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::block::SliceReader;
-    use crate::guid::types;
+    use crate::format::block::SliceReader;
+    use crate::format::guid::types;
 
     /// One entry for the test writer.
     #[derive(Clone)]
@@ -589,14 +544,7 @@ pub(crate) mod tests {
 
     pub fn ent(type_guid: Guid, first: u64, last: u64, name: &'static str) -> Ent {
         let uuid = Guid([first as u8 ^ 0x5a; 16]);
-        Ent {
-            type_guid,
-            uuid,
-            first,
-            last,
-            attrs: 0,
-            name,
-        }
+        Ent { type_guid, uuid, first, last, attrs: 0, name }
     }
 
     /// A minimal GPT writer (both copies, PMBR, CRCs) for hand-made test images.
@@ -605,8 +553,7 @@ pub(crate) mod tests {
         let mut img = vec![0u8; bsu * blocks as usize];
         img[446 + 4] = 0xee;
         img[446 + 8..446 + 12].copy_from_slice(&1u32.to_le_bytes());
-        img[446 + 12..446 + 16]
-            .copy_from_slice(&((blocks - 1).min(0xffff_ffff) as u32).to_le_bytes());
+        img[446 + 12..446 + 16].copy_from_slice(&((blocks - 1).min(0xffff_ffff) as u32).to_le_bytes());
         img[510..512].copy_from_slice(&[0x55, 0xaa]);
 
         let mut array = vec![0u8; (count * entry_size) as usize];
@@ -639,7 +586,7 @@ pub(crate) mod tests {
             h[72..80].copy_from_slice(&entry_lba.to_le_bytes());
             h[80..84].copy_from_slice(&count.to_le_bytes());
             h[84..88].copy_from_slice(&entry_size.to_le_bytes());
-            h[88..92].copy_from_slice(&crate::crc32::crc32(&array).to_le_bytes());
+            h[88..92].copy_from_slice(&crate::format::crc32::crc32(&array).to_le_bytes());
             fix_crc(h);
         }
         img
@@ -649,7 +596,7 @@ pub(crate) mod tests {
     pub fn fix_crc(h: &mut [u8]) {
         let size = u32::from_le_bytes(h[12..16].try_into().unwrap()) as usize;
         h[16..20].fill(0);
-        let crc = crate::crc32::crc32(&h[..size.clamp(92, 512)]);
+        let crc = crate::format::crc32::crc32(&h[..size.clamp(92, 512)]);
         h[16..20].copy_from_slice(&crc.to_le_bytes());
     }
 
@@ -671,29 +618,15 @@ pub(crate) mod tests {
         assert!(g.pmbr_ok);
         let p = &g.partitions;
         assert_eq!(p.len(), 3);
-        assert_eq!(
-            (p[0].number, p[0].type_guid, p[0].first_lba, p[0].last_lba),
-            (1, types::ESP, 40, 99)
-        );
-        assert_eq!(
-            Line::of(&p[0].uuid).as_str(),
-            "11223344-5566-7788-99aa-bbccddeeff00"
-        );
+        assert_eq!((p[0].number, p[0].type_guid, p[0].first_lba, p[0].last_lba), (1, types::ESP, 40, 99));
+        assert_eq!(Line::of(&p[0].uuid).as_str(), "11223344-5566-7788-99aa-bbccddeeff00");
         assert!(p[0].name_eq(b"ESP") && !p[0].name_eq(b"ES") && !p[0].name_eq(b"ESPx"));
         assert!(p[1].attrs.read_only() && p[1].attrs.growfs() && !p[1].attrs.no_auto());
         assert!(p[1].name_starts_with(b"root_") && Line::of(&p[1].label()).as_str() == "root_1.2");
-        assert_eq!(
-            (p[2].first_lba, p[2].last_lba, p[2].label().0.len()),
-            (150, 150, 0)
-        );
+        assert_eq!((p[2].first_lba, p[2].last_lba, p[2].label().0.len()), (150, 150, 0));
         assert_eq!(p[1].byte_offset(bs), 100 * bs as u64);
         assert_eq!(p[1].byte_len(bs), 50 * bs as u64);
-        assert_eq!(
-            g.find(types::ROOT_X86_64)
-                .map(|p| p.number)
-                .collect::<Vec<_>>(),
-            [2]
-        );
+        assert_eq!(g.find(types::ROOT_X86_64).map(|p| p.number).collect::<Vec<_>>(), [2]);
         assert_eq!(g.find(types::USR_X86_64).count(), 0);
     }
 
@@ -715,13 +648,7 @@ pub(crate) mod tests {
         }
         // Wrong block size given: no header where one is looked for.
         let nosig = TableError::NoSignature;
-        assert_eq!(
-            parse(&img, Some(512)).err(),
-            Some(GptError::BothHeadersBad {
-                primary: nosig,
-                backup: nosig
-            })
-        );
+        assert_eq!(parse(&img, Some(512)).err(), Some(GptError::BothHeadersBad { primary: nosig, backup: nosig }));
         assert_eq!(parse(&img, Some(1024)).err(), Some(GptError::BadBlockSize));
         assert_eq!(parse(&[0; 8192], None).err(), Some(GptError::NoSignature));
     }
@@ -754,26 +681,17 @@ pub(crate) mod tests {
         let mut img = good.clone();
         img[last + 56] ^= 1; // backup disk GUID, CRC fixed: valid but different
         fix_crc(&mut img[last..]);
-        assert_eq!(
-            parse(&img, Some(512)).unwrap().backup_error,
-            Some(TableError::Mismatch)
-        );
+        assert_eq!(parse(&img, Some(512)).unwrap().backup_error, Some(TableError::Mismatch));
 
         let mut img = good.clone();
         img[512] = b'X'; // primary signature gone: probing finds the backup
         let g = parse(&img, None).unwrap();
-        assert_eq!(
-            (g.block_size, g.primary_error),
-            (512, Some(TableError::NoSignature))
-        );
+        assert_eq!((g.block_size, g.primary_error), (512, Some(TableError::NoSignature)));
 
         let mut img = good.clone();
         img[512 + 16] ^= 1;
         img[167 * 512 + 7] ^= 1; // backup entry array (at last - 32)
-        let err = GptError::BothHeadersBad {
-            primary: TableError::HeaderCrc,
-            backup: TableError::EntriesCrc,
-        };
+        let err = GptError::BothHeadersBad { primary: TableError::HeaderCrc, backup: TableError::EntriesCrc };
         assert_eq!(parse(&img, Some(512)).err(), Some(err));
         assert_eq!(
             Line::of(&err).as_str(),
@@ -784,18 +702,7 @@ pub(crate) mod tests {
     #[test]
     fn truncated_devices_fail_cleanly() {
         let img = write_gpt(512, 200, 128, 128, &sample());
-        for len in [
-            0,
-            100,
-            511,
-            512,
-            700,
-            1024,
-            2048,
-            17 * 1024,
-            100 * 512,
-            167 * 512,
-        ] {
+        for len in [0, 100, 511, 512, 700, 1024, 2048, 17 * 1024, 100 * 512, 167 * 512] {
             assert!(parse(&img[..len], None).is_err(), "len {len}");
             assert!(parse(&img[..len], Some(512)).is_err(), "len {len}");
         }
@@ -806,13 +713,7 @@ pub(crate) mod tests {
             check_sample(&g, 512);
         }
         let e = parse(&img[..100 * 512], Some(512)).err().unwrap();
-        assert_eq!(
-            e,
-            GptError::BothHeadersBad {
-                primary: TableError::UsableRange,
-                backup: TableError::NoSignature
-            }
-        );
+        assert_eq!(e, GptError::BothHeadersBad { primary: TableError::UsableRange, backup: TableError::NoSignature });
     }
 
     /// Edits the primary header, fixes its CRC and returns why the primary was rejected
@@ -863,20 +764,12 @@ pub(crate) mod tests {
         let mut img = write_gpt(512, 200, 128, 128, &[]);
         put64(&mut img[512..], H_ENTRY_LBA, 50);
         fix_crc(&mut img[512..]);
-        assert_eq!(
-            parse(&img, Some(512)).unwrap().primary_error,
-            Some(EntriesLocation)
-        );
+        assert_eq!(parse(&img, Some(512)).unwrap().primary_error, Some(EntriesLocation));
     }
 
     #[test]
     fn hostile_entries() {
-        let both = |e| {
-            Err(GptError::BothHeadersBad {
-                primary: e,
-                backup: e,
-            })
-        };
+        let both = |e| Err(GptError::BothHeadersBad { primary: e, backup: e });
         let check = |ents: &[Ent], want: Result<usize, GptError>| {
             let img = write_gpt(512, 200, 128, 128, ents);
             assert_eq!(parse(&img, Some(512)).map(|g| g.partitions.len()), want);
@@ -884,19 +777,10 @@ pub(crate) mod tests {
         let l = types::LINUX_GENERIC;
         check(&[ent(l, 34, 166, "")], Ok(1));
         check(&[ent(l, 33, 40, "")], both(TableError::PartitionRange(1)));
-        check(
-            &[ent(l, 34, 40, ""), ent(l, 160, 167, "")],
-            both(TableError::PartitionRange(2)),
-        );
+        check(&[ent(l, 34, 40, ""), ent(l, 160, 167, "")], both(TableError::PartitionRange(2)));
         check(&[ent(l, 50, 40, "")], both(TableError::PartitionRange(1)));
-        check(
-            &[ent(l, 34, 40, ""), ent(l, 41, 50, ""), ent(l, 50, 60, "")],
-            both(TableError::PartitionOverlap(2, 3)),
-        );
-        check(
-            &[ent(l, 34, 100, ""), ent(l, 50, 60, "")],
-            both(TableError::PartitionOverlap(1, 2)),
-        );
+        check(&[ent(l, 34, 40, ""), ent(l, 41, 50, ""), ent(l, 50, 60, "")], both(TableError::PartitionOverlap(2, 3)));
+        check(&[ent(l, 34, 100, ""), ent(l, 50, 60, "")], both(TableError::PartitionOverlap(1, 2)));
         let e = TableError::PartitionOverlap(2, 3);
         assert_eq!(Line::of(&e).as_str(), "partitions 2 and 3 overlap");
 
@@ -906,10 +790,7 @@ pub(crate) mod tests {
         let e = parse(&img, Some(512)).err().unwrap();
         assert_eq!(
             e,
-            GptError::BothHeadersBad {
-                primary: TableError::TooManyPartitions,
-                backup: TableError::TooManyPartitions
-            }
+            GptError::BothHeadersBad { primary: TableError::TooManyPartitions, backup: TableError::TooManyPartitions }
         );
         let img = write_gpt(512, 400, 256, 128, &many[..128]);
         assert_eq!(parse(&img, Some(512)).unwrap().partitions.len(), 128);
@@ -917,10 +798,7 @@ pub(crate) mod tests {
 
     #[test]
     fn entry_numbers_skip_unused_slots_and_names_are_sanitised() {
-        let mut ents = vec![
-            ent(Guid::ZERO, 0, 0, ""),
-            ent(types::ESP, 40, 50, "a\u{e9}\u{1}b"),
-        ];
+        let mut ents = vec![ent(Guid::ZERO, 0, 0, ""), ent(types::ESP, 40, 50, "a\u{e9}\u{1}b")];
         ents[0].uuid = Guid::ZERO;
         let g = parse(&write_gpt(512, 200, 128, 128, &ents), None).unwrap();
         assert_eq!(g.partitions.len(), 1);
@@ -928,11 +806,7 @@ pub(crate) mod tests {
         assert_eq!(Line::of(&g.partitions[0].label()).as_str(), "a??b");
         // A full 36-unit name has no NUL.
         let name = "abcdefghijklmnopqrstuvwxyz0123456789";
-        let g = parse(
-            &write_gpt(512, 200, 128, 128, &[ent(types::ESP, 40, 50, name)]),
-            None,
-        )
-        .unwrap();
+        let g = parse(&write_gpt(512, 200, 128, 128, &[ent(types::ESP, 40, 50, name)]), None).unwrap();
         assert!(g.partitions[0].name_eq(name.as_bytes()));
     }
 

@@ -6,7 +6,7 @@
 //! Brent's cycle detection), directories are capped at [`MAX_DIR_ENTRIES`] entries, and
 //! nothing allocates: one FAT window and one directory chunk are the only buffers.
 
-use crate::block::{div_ceil, BlockReader, Extent, Extents, ReadError};
+use crate::format::block::{div_ceil, BlockReader, Extent, Extents, ReadError};
 use crate::text::{Line, Show};
 
 // BPB field offsets (§7.1), in spec order.
@@ -412,11 +412,7 @@ impl<R: BlockReader> FatVolume<R> {
 
     /// Calls `f` for each entry of the directory at `path` until it returns false.
     /// Volume labels, deleted entries, `.` and `..` are skipped.
-    pub fn list_dir(
-        &mut self,
-        path: &[u8],
-        f: &mut dyn FnMut(&DirEntry) -> bool,
-    ) -> Result<(), FatError> {
+    pub fn list_dir(&mut self, path: &[u8], f: &mut dyn FnMut(&DirEntry) -> bool) -> Result<(), FatError> {
         let dir = self.lookup(path)?;
         if !dir.is_dir() {
             return Err(FatError::NotADirectory);
@@ -552,11 +548,7 @@ impl<R: BlockReader> FatVolume<R> {
     }
 
     /// Walks the directory starting at `first` (0 = root), calling `f` per entry.
-    fn walk_dir(
-        &mut self,
-        first: u32,
-        f: &mut dyn FnMut(&DirEntry) -> bool,
-    ) -> Result<(), FatError> {
+    fn walk_dir(&mut self, first: u32, f: &mut dyn FnMut(&DirEntry) -> bool) -> Result<(), FatError> {
         let mut scan = Scan::new(self.fat_type == FatType::Fat32);
         if first == 0 && self.fat_type != FatType::Fat32 {
             let mut off = 0;
@@ -593,12 +585,7 @@ impl<R: BlockReader> FatVolume<R> {
 
     /// Reads one directory chunk at device offset `at`; false once the directory ended or
     /// `f` asked to stop.
-    fn scan_chunk(
-        &mut self,
-        at: u64,
-        scan: &mut Scan,
-        f: &mut dyn FnMut(&DirEntry) -> bool,
-    ) -> Result<bool, FatError> {
+    fn scan_chunk(&mut self, at: u64, scan: &mut Scan, f: &mut dyn FnMut(&DirEntry) -> bool) -> Result<bool, FatError> {
         let mut buf = [0u8; DIR_CHUNK];
         self.dev.read_at(at, &mut buf)?;
         let (entries, _) = buf.as_chunks::<32>();
@@ -634,14 +621,7 @@ struct Scan {
 
 impl Scan {
     fn new(fat32: bool) -> Self {
-        Scan {
-            fat32,
-            seen: 0,
-            units: [0; LFN_MAX_ENTRIES as usize * 13],
-            total: 0,
-            next: 0,
-            sum: 0,
-        }
+        Scan { fat32, seen: 0, units: [0; LFN_MAX_ENTRIES as usize * 13], total: 0, next: 0, sum: 0 }
     }
 
     /// Feeds one raw entry; returns the entry if it is a file or directory to report.
@@ -822,7 +802,7 @@ fn utf8_next(s: &[u8]) -> Option<(char, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::SliceReader;
+    use crate::format::block::SliceReader;
 
     const BPS: usize = 512;
 
@@ -953,14 +933,7 @@ mod tests {
         }
 
         /// A file: optional LFN run, short entry, data in `clusters`, chain in the FAT.
-        fn file(
-            &mut self,
-            dir: u32,
-            long: Option<&str>,
-            short: &[u8; 11],
-            data: &[u8],
-            clusters: &[u32],
-        ) {
+        fn file(&mut self, dir: u32, long: Option<&str>, short: &[u8; 11], data: &[u8], clusters: &[u32]) {
             if let Some(l) = long {
                 for e in lfn_run(l, short) {
                     self.push(dir, e);
@@ -1041,9 +1014,7 @@ mod tests {
     }
 
     fn read_back(disk: &[u8], ext: &[Extent]) -> Vec<u8> {
-        ext.iter()
-            .flat_map(|e| disk[e.offset as usize..(e.offset + e.len) as usize].to_vec())
-            .collect()
+        ext.iter().flat_map(|e| disk[e.offset as usize..(e.offset + e.len) as usize].to_vec()).collect()
     }
 
     fn extents_of(img: &Img, path: &str) -> Result<Extents, FatError> {
@@ -1302,13 +1273,7 @@ mod tests {
         let mut img = Img::new(FatType::Fat16);
         let runs: Vec<u32> = (0..65).map(|i| 10 + 2 * i).collect();
         img.file(0, None, b"FRAG65     ", &data(65 * 512, 0), &runs);
-        img.file(
-            0,
-            None,
-            b"FRAG64     ",
-            &data(64 * 512, 0),
-            &runs[..64].iter().map(|c| c + 1000).collect::<Vec<_>>(),
-        );
+        img.file(0, None, b"FRAG64     ", &data(64 * 512, 0), &runs[..64].iter().map(|c| c + 1000).collect::<Vec<_>>());
         assert_eq!(extents_of(&img, "frag65").unwrap_err(), FatError::TooFragmented);
         assert_eq!(extents_of(&img, "frag64").unwrap().len(), 64);
     }
@@ -1317,13 +1282,7 @@ mod tests {
     fn lfn_checksum_mismatch_and_orphans_fall_back_to_short_names() {
         let mut img = Img::new(FatType::Fat32);
         // Good run over several entries, non-ASCII included.
-        img.file(
-            0,
-            Some("A long name with ünïcode and more than 26 units.txt"),
-            b"ALONGN~1TXT",
-            &[],
-            &[],
-        );
+        img.file(0, Some("A long name with ünïcode and more than 26 units.txt"), b"ALONGN~1TXT", &[], &[]);
         // Checksum mismatch: the run was made for another short name.
         for e in lfn_run("mismatch-name.bin", b"OTHER   BIN") {
             img.push(0, e);
@@ -1384,8 +1343,7 @@ mod tests {
                 "README.txt",
             ]
         );
-        let e =
-            v.lookup("/A LONG NAME WITH ünïcode AND more than 26 units.TXT".as_bytes()).unwrap();
+        let e = v.lookup("/A LONG NAME WITH ünïcode AND more than 26 units.TXT".as_bytes()).unwrap();
         assert_eq!(&e.short, b"ALONGN~1TXT");
         assert_eq!(Line::of(&e).as_str(), "A long name with ?n?code and more than 26 units.txt");
         assert!(e.name_matches(b"alongn~1.txt"));
@@ -1431,10 +1389,7 @@ mod tests {
         img.file(0, None, b"MAXLEN  BIN", &[], &[]);
         let mut v = img.vol();
         let got = names(&mut v, "/");
-        assert_eq!(
-            got[..5],
-            ["thirteen.char", "BIGORD.BIN", "ZEROORD.BIN", "EMPTYLFN.BIN", "TOOLONG.BIN"]
-        );
+        assert_eq!(got[..5], ["thirteen.char", "BIGORD.BIN", "ZEROORD.BIN", "EMPTYLFN.BIN", "TOOLONG.BIN"]);
         assert_eq!(got[5], max);
         assert!(v.lookup(max.as_bytes()).is_ok());
     }
@@ -1460,10 +1415,7 @@ mod tests {
     fn errors_show_specific_messages() {
         assert_eq!(Line::of(&FatError::ChainCycle).as_str(), "cluster chain loops");
         assert_eq!(Line::of(&FatError::Read(ReadError::Short)).as_str(), "short read");
-        assert_eq!(
-            Line::of(&FatError::TypeMismatch).as_str(),
-            "FAT32 layout does not match the cluster count"
-        );
+        assert_eq!(Line::of(&FatError::TypeMismatch).as_str(), "FAT32 layout does not match the cluster count");
         assert_eq!(Line::of(&FatType::Fat16).as_str(), "FAT16");
     }
 
@@ -1497,13 +1449,7 @@ mod tests {
         for ty in ALL {
             let mut img = Img::new(ty);
             img.mkdir(0, b"EFI        ", 5);
-            img.file(
-                5,
-                Some("rootfs.raw"),
-                b"ROOTFS  RAW",
-                &data(3000, 1),
-                &[10, 11, 12, 20, 21, 22],
-            );
+            img.file(5, Some("rootfs.raw"), b"ROOTFS  RAW", &data(3000, 1), &[10, 11, 12, 20, 21, 22]);
             img.file(0, Some("x.bin"), b"X       BIN", &data(700, 1), &[30, 31]);
             let meta = img.cluster_at(32);
             let mut seed = 0x2545_F491_4F6C_DD1Du64;

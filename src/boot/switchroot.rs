@@ -5,13 +5,15 @@
 //! new root, move the new root onto `/`, chroot into it, delete what is left of the
 //! initramfs (it cannot be unmounted; deleting frees its memory), exec init.
 
-use crate::boot::{mkdir, Args, Cause, Context, Error, Step};
-use crate::cmdline::Overlay;
+use super::error::{Cause, Context, Error, Step};
+use super::mapper::MappedRoot;
+use super::mounts::mkdir;
 use crate::errno::Errno;
-use crate::mapper::MappedRoot;
+use crate::plan::cmdline::Overlay;
 use crate::sys::fs::{self, Fd, AT_REMOVEDIR, O_DIRECTORY, O_NOFOLLOW, O_RDONLY};
 use crate::sys::mount::{self, MNT_DETACH, MS_MOVE, MS_NODEV, MS_NOSUID, MS_RDONLY};
 use crate::sys::process::execve;
+use crate::sys::process::Args;
 use crate::sys::CPath;
 use crate::text::Untrusted;
 use core::ffi::{c_char, CStr};
@@ -26,21 +28,30 @@ pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
     let dev = root.path.as_cstr();
     mkdir(Step::MountRoot, SYSROOT)?;
     if overlay == Overlay::None {
-        return mount::mount(Some(dev), SYSROOT, Some(fstype), MS_RDONLY, None)
-            .ctx(Step::MountRoot, "mounting", root.path.as_bytes());
+        return mount::mount(Some(dev), SYSROOT, Some(fstype), MS_RDONLY, None).ctx(
+            Step::MountRoot,
+            "mounting",
+            root.path.as_bytes(),
+        );
     }
     // The lower (verified, read-only) root and the writable upper layer live on a
     // tmpfs at /run, which moves into the new root with everything under it.
     mkdir(Step::MountRoot, c"/run")?;
-    mount::mount(Some(c"tmpfs"), c"/run", Some(c"tmpfs"), MS_NOSUID | MS_NODEV, Some(c"mode=0755"))
-        .ctx(Step::MountRoot, "mounting tmpfs on", b"/run")?;
+    mount::mount(Some(c"tmpfs"), c"/run", Some(c"tmpfs"), MS_NOSUID | MS_NODEV, Some(c"mode=0755")).ctx(
+        Step::MountRoot,
+        "mounting tmpfs on",
+        b"/run",
+    )?;
     // Loops run over `static`s: an array literal is rebuilt on the stack, store by store.
     static DIRS: [&CStr; 4] = [c"/run/ddiboot", c"/run/ddiboot/lower", c"/run/ddiboot/upper", c"/run/ddiboot/work"];
     for &d in &DIRS {
         mkdir(Step::MountRoot, d)?;
     }
-    mount::mount(Some(dev), c"/run/ddiboot/lower", Some(fstype), MS_RDONLY, None)
-        .ctx(Step::MountRoot, "mounting", root.path.as_bytes())?;
+    mount::mount(Some(dev), c"/run/ddiboot/lower", Some(fstype), MS_RDONLY, None).ctx(
+        Step::MountRoot,
+        "mounting",
+        root.path.as_bytes(),
+    )?;
     mount::mount(
         Some(c"overlay"),
         SYSROOT,
@@ -52,7 +63,7 @@ pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
 }
 
 fn fstype_cstr(root: &MappedRoot) -> &'static CStr {
-    use crate::fsdetect::FsType;
+    use crate::format::fsdetect::FsType;
     match root.fstype {
         FsType::Erofs => c"erofs",
         FsType::Squashfs => c"squashfs",
@@ -72,8 +83,12 @@ pub fn switch_root(init: Option<&[u8]>, args: &Args) -> Error {
 }
 
 fn enter_new_root() -> Result<(), Error> {
-    static MOVES: [(&CStr, &CStr); 4] =
-        [(c"/dev", c"/sysroot/dev"), (c"/proc", c"/sysroot/proc"), (c"/sys", c"/sysroot/sys"), (c"/run", c"/sysroot/run")];
+    static MOVES: [(&CStr, &CStr); 4] = [
+        (c"/dev", c"/sysroot/dev"),
+        (c"/proc", c"/sysroot/proc"),
+        (c"/sys", c"/sysroot/sys"),
+        (c"/run", c"/sysroot/run"),
+    ];
     for &(dir, target) in &MOVES {
         if fs::open(target, O_RDONLY | O_DIRECTORY).is_ok() {
             match mount::mount(Some(dir), target, None, MS_MOVE, None) {
@@ -167,6 +182,10 @@ fn exec_init(init: Option<&[u8]>, args: &Args) -> Error {
         let e = execve(p.as_cstr(), argv.as_ptr(), args.envp);
         warn!("cannot execute ", Untrusted(path), ": ", e);
     }
-    Error::new(Step::SwitchRoot, "executing init", b"", Cause::Msg("no init could be started (init= or /sbin/init, /etc/init, /bin/init, /bin/sh)"))
+    Error::new(
+        Step::SwitchRoot,
+        "executing init",
+        b"",
+        Cause::Msg("no init could be started (init= or /sbin/init, /etc/init, /bin/init, /bin/sh)"),
+    )
 }
-

@@ -4,8 +4,9 @@
 //! `/modules/order` (one file name per line). Each file is loaded with finit_module(2)
 //! and then deleted: it is initramfs memory, needed no longer.
 
-use crate::boot::{Cause, Context, Error, Step};
+use super::error::{Cause, Context, Error, Step};
 use crate::errno::Errno;
+use crate::initramfs::{MODULE_ORDER, MODULE_ORDER_MAX};
 use crate::sys::fs::{self, AT_FDCWD};
 use crate::sys::{module, CPath};
 use crate::text::Untrusted;
@@ -15,8 +16,8 @@ use crate::text::Untrusted;
 // Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
 #[inline(never)]
 pub fn load_all() -> Result<(), Error> {
-    let mut buf = [0u8; 4096];
-    let list = match fs::read_file(c"/modules/order", &mut buf) {
+    let mut buf = [0u8; MODULE_ORDER_MAX];
+    let list = match fs::read_file(MODULE_ORDER, &mut buf) {
         Ok(l) => l,
         Err(Errno::ENOENT) => {
             debug!("no /modules/order: no modules to load");
@@ -26,8 +27,9 @@ pub fn load_all() -> Result<(), Error> {
     };
     let (mut loaded, mut present) = (0u32, 0u32);
     for name in list.split(|&b| b == b'\n').map(|l| l.trim_ascii()).filter(|l| !l.is_empty()) {
-        let path = CPath::join(&[b"/modules/", name])
-            .ok_or_else(|| Error::new(Step::Modules, "module name too long:", name, Cause::Msg("bad /modules/order")))?;
+        let path = CPath::join(&[b"/modules/", name]).ok_or_else(|| {
+            Error::new(Step::Modules, "module name too long:", name, Cause::Msg("bad /modules/order"))
+        })?;
         let fd = fs::open(path.as_cstr(), fs::O_RDONLY).ctx(Step::Modules, "opening module", name)?;
         match module::finit_module(&fd) {
             Ok(()) => loaded += 1,

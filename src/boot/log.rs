@@ -95,27 +95,27 @@ pub fn start_with(level: Level, text: &str) -> Line {
 #[macro_export]
 macro_rules! log {
     ($lvl:expr, $first:literal $(, $arg:expr)* $(,)?) => {{
-        let mut __l = $crate::log::start_with($lvl, $first);
+        let mut __l = $crate::boot::log::start_with($lvl, $first);
         $( $crate::text::Show::show(&$arg, &mut __l); )*
-        $crate::log::emit(&mut __l);
+        $crate::boot::log::emit(&mut __l);
     }};
     ($lvl:expr, $($arg:expr),+ $(,)?) => {{
-        let mut __l = $crate::log::start($lvl);
+        let mut __l = $crate::boot::log::start($lvl);
         $( $crate::text::Show::show(&$arg, &mut __l); )+
-        $crate::log::emit(&mut __l);
+        $crate::boot::log::emit(&mut __l);
     }};
 }
 // The level macros pass their arguments on as tokens, so that `log!` still sees a
 // leading string literal as a literal.
 #[macro_export]
-macro_rules! error { ($($a:tt)+) => { $crate::log!($crate::log::Level::Err, $($a)+) }; }
+macro_rules! error { ($($a:tt)+) => { $crate::log!($crate::boot::log::Level::Err, $($a)+) }; }
 #[macro_export]
-macro_rules! warn { ($($a:tt)+) => { $crate::log!($crate::log::Level::Warning, $($a)+) }; }
+macro_rules! warn { ($($a:tt)+) => { $crate::log!($crate::boot::log::Level::Warning, $($a)+) }; }
 #[macro_export]
-macro_rules! info { ($($a:tt)+) => { $crate::log!($crate::log::Level::Info, $($a)+) }; }
+macro_rules! info { ($($a:tt)+) => { $crate::log!($crate::boot::log::Level::Info, $($a)+) }; }
 #[macro_export]
 macro_rules! debug {
     ($($a:tt)+) => {
-        if $crate::log::debug_enabled() { $crate::log!($crate::log::Level::Debug, $($a)+) }
+        if $crate::boot::log::debug_enabled() { $crate::log!($crate::boot::log::Level::Debug, $($a)+) }
     };
 }

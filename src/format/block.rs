@@ -174,9 +174,13 @@ mod tests {
 
     #[test]
     fn sub_extents_cut_and_map() {
-        let ext = [Extent { offset: 1000, len: 100 }, Extent { offset: 5000, len: 50 }, Extent { offset: 200, len: 10 }];
+        let ext =
+            [Extent { offset: 1000, len: 100 }, Extent { offset: 5000, len: 50 }, Extent { offset: 200, len: 10 }];
         let s = sub_extents(&ext, 90, 65).unwrap();
-        assert_eq!(s.as_slice(), &[Extent { offset: 1090, len: 10 }, Extent { offset: 5000, len: 50 }, Extent { offset: 200, len: 5 }]);
+        assert_eq!(
+            s.as_slice(),
+            &[Extent { offset: 1090, len: 10 }, Extent { offset: 5000, len: 50 }, Extent { offset: 200, len: 5 }]
+        );
         assert_eq!(sub_extents(&ext, 0, 100).unwrap().as_slice(), &[Extent { offset: 1000, len: 100 }]);
         assert!(sub_extents(&ext, 150, 11).is_none());
         assert!(sub_extents(&ext, u64::MAX, 2).is_none());

@@ -5,7 +5,7 @@
 //! mounts them (`CONFIG_EXT4_USE_FOR_EXT2`, set by the distributions); a kernel without that
 //! option would refuse ext2 with "ext4" as the type, which then fails loudly at mount time.
 
-use crate::block::{BlockReader, ReadError};
+use crate::format::block::{BlockReader, ReadError};
 
 /// Bytes read to probe: covers the squashfs superblock (byte 0) and the erofs and ext4
 /// superblocks (byte 1024).
@@ -136,7 +136,7 @@ pub fn detect<R: BlockReader>(dev: &mut R) -> Result<Option<FsType>, ReadError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::SliceReader;
+    use crate::format::block::SliceReader;
 
     fn put(b: &mut [u8], off: usize, v: &[u8]) {
         b[off..off + v.len()].copy_from_slice(v);

@@ -7,13 +7,13 @@
 //! (then XBOOTLDR) on it is searched for the DDI path. Between scans ddiboot sleeps in
 //! ppoll until the kernel reports a device change, so a slow disk costs no CPU.
 
-use crate::block::Extents;
-use crate::boot::{Cause, Context, Error, Step};
-use crate::fat::{DirEntry, FatError, FatVolume};
+use super::error::{Cause, Context, Error, Step};
+use crate::format::block::Extents;
+use crate::format::fat::{DirEntry, FatError, FatVolume};
+use crate::format::gpt::{read_gpt_into, Gpt};
+use crate::format::guid::{types, Guid};
+use crate::format::version;
 use crate::sys::dm::DevNo;
-use crate::version;
-use crate::gpt::{read_gpt_into, Gpt};
-use crate::guid::{types, Guid};
 use crate::sys::fs::{self, Device, O_DIRECTORY, O_RDONLY};
 use crate::sys::process::{boottime_ns, sleep_ms};
 use crate::sys::uevent::UeventSocket;
@@ -126,7 +126,13 @@ pub fn loader_partition_uuid() -> Option<Guid> {
         return None;
     }
     let dir = c"/sys/firmware/efi/efivars";
-    let _ = mount::mount(Some(c"efivarfs"), dir, Some(c"efivarfs"), mount::MS_NOSUID | mount::MS_NOEXEC | mount::MS_NODEV, None);
+    let _ = mount::mount(
+        Some(c"efivarfs"),
+        dir,
+        Some(c"efivarfs"),
+        mount::MS_NOSUID | mount::MS_NOEXEC | mount::MS_NODEV,
+        None,
+    );
     let mut buf = [0u8; 128];
     let path = c"/sys/firmware/efi/efivars/LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f";
     // 4 attribute bytes, then 36 UTF-16LE characters and a NUL (efivarfs cannot seek).
@@ -206,7 +212,10 @@ impl<'a> EspLocator<'a> {
             let now = boottime_ns();
             if now >= deadline {
                 if let Some(f) = &self.found {
-                    warn!("the loader's ESP (LoaderDevicePartUUID) did not appear; using the DDI on ", Untrusted(&f.disk_name));
+                    warn!(
+                        "the loader's ESP (LoaderDevicePartUUID) did not appear; using the DDI on ",
+                        Untrusted(&f.disk_name)
+                    );
                 }
                 break;
             }
@@ -230,7 +239,11 @@ impl<'a> EspLocator<'a> {
 
     /// One pass over /sys/class/block; stops early once `decided`.
     fn scan(&mut self) -> Result<(), Error> {
-        let dir = fs::open(c"/sys/class/block", O_RDONLY | O_DIRECTORY).ctx(Step::FindDisk, "listing", b"/sys/class/block")?;
+        let dir = fs::open(c"/sys/class/block", O_RDONLY | O_DIRECTORY).ctx(
+            Step::FindDisk,
+            "listing",
+            b"/sys/class/block",
+        )?;
         let mut fresh: heapless::Vec<Name, 16> = heapless::Vec::new();
         fs::for_each_entry(&dir, &mut |e| {
             let name = e.name;
@@ -267,7 +280,7 @@ impl<'a> EspLocator<'a> {
             }
         };
         let _ = self.seen.push(name.clone());
-        crate::boot::list_push(&mut self.summary, name);
+        self.summary.push_list_item(name);
         let bs = disk.block_size;
         let mut gpt = Gpt::new();
         if let Err(e) = read_gpt_into(&mut disk, Some(bs), &mut gpt) {
@@ -294,8 +307,17 @@ impl<'a> EspLocator<'a> {
                 }
                 for c in &candidates {
                     info!(
-                        "found ", Untrusted(&c.path), " on ", Untrusted(name), " partition ", part.number,
-                        " (", part.uuid, "), ", c.extents.len(), " extent(s)"
+                        "found ",
+                        Untrusted(&c.path),
+                        " on ",
+                        Untrusted(name),
+                        " partition ",
+                        part.number,
+                        " (",
+                        part.uuid,
+                        "), ",
+                        c.extents.len(),
+                        " extent(s)"
                     );
                 }
                 self.decided = self.loader.is_none() || is_loaders;
@@ -304,7 +326,10 @@ impl<'a> EspLocator<'a> {
                     let backing = match partition_dev(name, part.number, start) {
                         Some(dev) => (dev, start),
                         None => {
-                            info!(Untrusted(name), ": no partition device for partition ", part.number, "; mapping the whole disk");
+                            info!(
+                                Untrusted(name),
+                                ": no partition device for partition ", part.number, "; mapping the whole disk"
+                            );
                             (disk.devno, 0)
                         }
                     };
@@ -425,7 +450,13 @@ mod tests {
 
     #[test]
     fn boot_order_newest_first_bad_last_ties_in_directory_order() {
-        let names = ["/EFI/Linux/os_1.raw", "/EFI/Linux/os_3+0-3.raw", "/EFI/Linux/os_2.raw", "/EFI/Linux/os_10+1-2.raw", "/EFI/Linux/os_02.raw"];
+        let names = [
+            "/EFI/Linux/os_1.raw",
+            "/EFI/Linux/os_3+0-3.raw",
+            "/EFI/Linux/os_2.raw",
+            "/EFI/Linux/os_10+1-2.raw",
+            "/EFI/Linux/os_02.raw",
+        ];
         let cands: Vec<Candidate> = names
             .iter()
             .map(|n| Candidate { path: heapless::Vec::from_slice(n.as_bytes()).unwrap(), extents: Extents::new() })

@@ -6,16 +6,16 @@
 //! byte read through them is still unverified; only the dm-verity device on top is
 //! trusted, and only because its root hash came from the signed command line.
 
-use crate::block::{sub_extents, Extent, ExtentReader};
-use crate::boot::{Cause, Context, Error, Step};
-use crate::ddi::{self, DdiSelection};
-use crate::fsdetect::{self, FsType};
-use crate::gpt::{read_gpt_into, Gpt, Partition};
+use super::error::{Cause, Context, Error, Step};
+use crate::format::block::{sub_extents, Extent, ExtentReader};
+use crate::format::ddi::{self, DdiSelection};
+use crate::format::fsdetect::{self, FsType};
+use crate::format::gpt::{read_gpt_into, Gpt, Partition};
+use crate::format::verity::{self, RootHash, TableBuf, VerityOptions, VerityParams};
 use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
 use crate::sys::CPath;
 use crate::text::{HexBytes, Line, Show, Untrusted};
-use crate::verity::{self, RootHash, TableBuf, VerityOptions, VerityParams};
 
 /// The root filesystem's block device, ready to mount.
 pub struct MappedRoot {
@@ -46,11 +46,7 @@ const ROOT: &[u8] = b"ddiboot-root";
 /// `root_hash` is `None`, the explicit `ddiboot.verity=off`), and the filesystem type.
 // Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
 #[inline(never)]
-pub fn map_image(
-    src: ImageSource,
-    root_hash: Option<&RootHash>,
-    opts: VerityOptions,
-) -> Result<MappedRoot, Error> {
+pub fn map_image(src: ImageSource, root_hash: Option<&RootHash>, opts: VerityOptions) -> Result<MappedRoot, Error> {
     let backing = src.backing;
     let disk_lbs = src.dev.block_size.max(512);
     let mut gpt = Gpt::new();
@@ -84,16 +80,13 @@ pub fn map_image(
             .map_err(|e| Error::new(Step::Verity, "building the verity table", b"", Cause::Verity(e)))?;
         debug!("verity table: ", Untrusted(tb.as_bytes()));
         let mut t = Table::new();
-        t.push(params.data_sectors(), b"verity", tb.as_bytes())
-            .ctx(Step::Verity, "building the table for", ROOT)?;
+        t.push(params.data_sectors(), b"verity", tb.as_bytes()).ctx(Step::Verity, "building the table for", ROOT)?;
         // The uuid carries the trusted root hash, so a booted system can tell what was
         // verified from /sys/block/dm-N/dm/uuid.
         let mut uuid = Line::new();
         uuid.push_str("DDIBOOT-VERITY-");
         HexBytes(root_hash.as_bytes()).show(&mut uuid);
-        let root = dm
-            .activate(ROOT, uuid.as_bytes(), &mut t, true)
-            .ctx(Step::Verity, "activating", ROOT);
+        let root = dm.activate(ROOT, uuid.as_bytes(), &mut t, true).ctx(Step::Verity, "activating", ROOT);
         if root.is_err() {
             let _ = dm.remove(HASH);
         }
@@ -120,7 +113,12 @@ pub fn unmap() {
 
 /// The disk extents of one DDI partition, checked against the disk's block size
 /// (dm-linear targets must be aligned to it).
-fn partition_extents(all: &[Extent], p: &Partition, bs: u32, disk_lbs: u32) -> Result<crate::block::Extents, Error> {
+fn partition_extents(
+    all: &[Extent],
+    p: &Partition,
+    bs: u32,
+    disk_lbs: u32,
+) -> Result<crate::format::block::Extents, Error> {
     let bad = |m| Error::new(Step::MapImage, "partition", b"", Cause::Msg(m));
     let x = sub_extents(all, p.byte_offset(bs), p.byte_len(bs)).ok_or_else(|| bad("lies outside the DDI file"))?;
     let lbs = disk_lbs as u64;
@@ -154,10 +152,18 @@ fn linear(dm: &DmControl, name: &[u8], (disk, base): (DevNo, u64), extents: &[Ex
 fn finish(dev: DevNo, verified: bool) -> Result<MappedRoot, Error> {
     let mut minor = Line::new();
     minor.push_u64(dev.1 as u64);
-    let path = CPath::join(&[b"/dev/dm-", minor.as_bytes()]).ok_or_else(|| Error::new(Step::MountRoot, "device", b"", Cause::Msg("name too long")))?;
+    let path = CPath::join(&[b"/dev/dm-", minor.as_bytes()])
+        .ok_or_else(|| Error::new(Step::MountRoot, "device", b"", Cause::Msg("name too long")))?;
     let mut d = Device::open_path(&path).ctx(Step::MountRoot, "opening", path.as_bytes())?;
     let fstype = fsdetect::detect(&mut d)
         .map_err(|e| Error::new(Step::MountRoot, "reading the root filesystem on", path.as_bytes(), Cause::Read(e)))?
-        .ok_or_else(|| Error::new(Step::MountRoot, "detecting the filesystem on", path.as_bytes(), Cause::Msg("not erofs, squashfs or ext4")))?;
+        .ok_or_else(|| {
+            Error::new(
+                Step::MountRoot,
+                "detecting the filesystem on",
+                path.as_bytes(),
+                Cause::Msg("not erofs, squashfs or ext4"),
+            )
+        })?;
     Ok(MappedRoot { dev, path, fstype, verified })
 }

@@ -49,9 +49,7 @@ impl Guid {
         let [b0, b1] = d2.to_le_bytes();
         let [c0, c1] = d3.to_le_bytes();
         let [e0, e1, e2, e3, e4, e5, e6, e7] = d4;
-        Guid([
-            a0, a1, a2, a3, b0, b1, c0, c1, e0, e1, e2, e3, e4, e5, e6, e7,
-        ])
+        Guid([a0, a1, a2, a3, b0, b1, c0, c1, e0, e1, e2, e3, e4, e5, e6, e7])
     }
 
     /// From 16 bytes in text order (e.g. the first 16 bytes of a root hash, SPECS §2.1).
@@ -215,39 +213,19 @@ mod tests {
         // SPECS §1.4 (verified against sgdisk images).
         assert_eq!(
             types::ESP.0,
-            [
-                0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11, 0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e,
-                0xc9, 0x3b
-            ]
+            [0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11, 0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b]
         );
         let partuuid = Guid::parse(b"11223344-5566-7788-99aa-bbccddeeff00").unwrap();
         assert_eq!(
             partuuid.0,
-            [
-                0x44, 0x33, 0x22, 0x11, 0x66, 0x55, 0x88, 0x77, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee,
-                0xff, 0x00
-            ]
+            [0x44, 0x33, 0x22, 0x11, 0x66, 0x55, 0x88, 0x77, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00]
         );
-        let fields = Guid::from_fields(
-            0x11223344,
-            0x5566,
-            0x7788,
-            [0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0],
-        );
+        let fields = Guid::from_fields(0x11223344, 0x5566, 0x7788, [0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0]);
         assert_eq!(fields, partuuid);
         // First 8 on-disk bytes column of the SPECS §2 table, a few rows.
-        assert_eq!(
-            types::ROOT_X86_64.0[..8],
-            [0xe3, 0xbc, 0x68, 0x4f, 0xcd, 0xe8, 0xb1, 0x4d]
-        );
-        assert_eq!(
-            types::USR_ARM64_VERITY_SIG.0[..8],
-            [0xff, 0xe4, 0x3c, 0xc2, 0xbd, 0x44, 0x00, 0x4b]
-        );
-        assert_eq!(
-            types::USR_RISCV64_VERITY_SIG.0[..8],
-            [0x0a, 0x00, 0xf9, 0xd2, 0x18, 0x7a, 0x3f, 0x45]
-        );
+        assert_eq!(types::ROOT_X86_64.0[..8], [0xe3, 0xbc, 0x68, 0x4f, 0xcd, 0xe8, 0xb1, 0x4d]);
+        assert_eq!(types::USR_ARM64_VERITY_SIG.0[..8], [0xff, 0xe4, 0x3c, 0xc2, 0xbd, 0x44, 0x00, 0x4b]);
+        assert_eq!(types::USR_RISCV64_VERITY_SIG.0[..8], [0x0a, 0x00, 0xf9, 0xd2, 0x18, 0x7a, 0x3f, 0x45]);
     }
 
     #[test]
@@ -256,15 +234,9 @@ mod tests {
         let g = Guid::parse(text.as_bytes()).unwrap();
         assert_eq!(Line::of(&g).as_str(), text);
         assert_eq!(Guid::parse(text.to_uppercase().as_bytes()), Some(g));
-        assert_eq!(
-            Line::of(&types::ESP).as_str(),
-            "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
-        );
+        assert_eq!(Line::of(&types::ESP).as_str(), "c12a7328-f81f-11d2-ba4b-00a0c93ec93b");
         // Root hash convention (SPECS §2.1): text order = first 16 hash bytes.
-        let hash = [
-            0xc9, 0x65, 0x5c, 0x39, 0xc5, 0x98, 0xe3, 0x97, 0x6b, 0x57, 0x1f, 0xd4, 0x0c, 0x74,
-            0x04, 0x84,
-        ];
+        let hash = [0xc9, 0x65, 0x5c, 0x39, 0xc5, 0x98, 0xe3, 0x97, 0x6b, 0x57, 0x1f, 0xd4, 0x0c, 0x74, 0x04, 0x84];
         assert_eq!(Guid::from_text_order(hash), g);
         assert_eq!(g.to_text_order(), hash);
         assert_eq!(g.0[..4], [0x39, 0x5c, 0x65, 0xc9]);
@@ -275,7 +247,7 @@ mod tests {
     fn parse_rejects_malformed_text() {
         for bad in [
             &b""[..],
-            b"c12a7328-f81f-11d2-ba4b-00a0c93ec93", // 35 chars
+            b"c12a7328-f81f-11d2-ba4b-00a0c93ec93",   // 35 chars
             b"c12a7328-f81f-11d2-ba4b-00a0c93ec93b0", // 37 chars
             b"c12a7328-f81f-11d2-ba4b-00a0c93ec93b\n",
             b"c12a7328f-81f-11d2-ba4b-00a0c93ec93b", // dash moved

@@ -8,7 +8,7 @@
 //! make unverified data readable (the kernel checks every block up to the trusted root digest),
 //! but unchecked values could still map past a partition or truncate the device.
 
-use crate::block::{div_ceil, BlockReader, ReadError};
+use crate::format::block::{div_ceil, BlockReader, ReadError};
 use crate::text::{Line, Show, HEX};
 
 /// Size of the superblock (§4.1).
@@ -97,9 +97,7 @@ impl Show for VerityError {
             VerityError::RootHashHex => "root hash is not 32 to 128 hex digits",
             VerityError::ConflictingOptions => "conflicting verity corruption/error options",
             VerityError::TableTooLong => "verity table too long",
-            VerityError::BlockSizeBelowDevice => {
-                "verity block size below the device's logical block size"
-            }
+            VerityError::BlockSizeBelowDevice => "verity block size below the device's logical block size",
         };
         out.push_str(msg)
     }
@@ -228,8 +226,8 @@ pub fn parse_superblock(buf: &[u8; SUPERBLOCK_LEN]) -> Result<VeritySuperblock, 
     if hash_type > 1 {
         return Err(VerityError::BadHashType);
     }
-    let algorithm = HashAlg::from_field(&buf[OFF_ALGORITHM..OFF_ALGORITHM + ALGORITHM_LEN])
-        .ok_or(VerityError::UnknownAlgorithm)?;
+    let algorithm =
+        HashAlg::from_field(&buf[OFF_ALGORITHM..OFF_ALGORITHM + ALGORITHM_LEN]).ok_or(VerityError::UnknownAlgorithm)?;
     let salt_size = le_u16(buf, OFF_SALT_SIZE);
     let mut salt = [0u8; MAX_SALT];
     let src = buf.get(OFF_SALT..OFF_SALT + salt_size as usize);
@@ -382,8 +380,7 @@ const OPTION_WORDS: [(VerityOptions, &str); 7] = [
 
 /// Whether `word` is the systemd spelling of the kernel word `kernel`.
 fn systemd_word(kernel: &str, word: &[u8]) -> bool {
-    kernel.len() == word.len()
-        && kernel.bytes().zip(word).all(|(k, &w)| if k == b'_' { w == b'-' } else { k == w })
+    kernel.len() == word.len() && kernel.bytes().zip(word).all(|(k, &w)| if k == b'_' { w == b'-' } else { k == w })
 }
 
 /// veritytab/fstab words systemd skips silently; they mean nothing here either.
@@ -394,10 +391,7 @@ const SILENT_WORDS: [&str; 5] = ["noauto", "auto", "nofail", "fail", "_netdev"];
 /// caller can warn: format descriptions (`superblock=`, `format=`, `hash=`, `data-block-size=`,
 /// `hash-offset=`, `salt=`, `uuid=`, ...; the superblock is the only source), FEC (`fec-*`),
 /// `root-hash-signature=` and unknown words (systemd warns and ignores those too).
-pub fn parse_options(
-    s: &[u8],
-    unsupported: &mut dyn FnMut(&[u8]),
-) -> Result<VerityOptions, VerityError> {
+pub fn parse_options(s: &[u8], unsupported: &mut dyn FnMut(&[u8])) -> Result<VerityOptions, VerityError> {
     let mut opts = VerityOptions::NONE;
     for word in s.split(|&b| b == b',') {
         if word.is_empty() || SILENT_WORDS.iter().any(|w| w.as_bytes() == word) {
@@ -614,8 +608,7 @@ mod tests {
         b[8] = 1;
         b[12] = 1;
         b[16..32].copy_from_slice(&[
-            0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34,
-            0x56, 0x78,
+            0x12, 0x34, 0x56, 0x78, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x56, 0x78,
         ]);
         b[32..38].copy_from_slice(b"sha256");
         b[64..68].copy_from_slice(&4096u32.to_le_bytes());
@@ -668,19 +661,13 @@ mod tests {
         assert_eq!(with(|b| b[40] = b'x'), Err(UnknownAlgorithm)); // junk after the NUL
         assert_eq!(with(|b| b[32..64].fill(b'a')), Err(UnknownAlgorithm)); // no NUL
         assert_eq!(with(|b| b[32] = 0), Err(UnknownAlgorithm)); // empty name, junk after
-        assert_eq!(
-            with(|b| b[32..38].copy_from_slice(b"sha512")).map(|s| s.algorithm),
-            Ok(HashAlg::Sha512)
-        );
+        assert_eq!(with(|b| b[32..38].copy_from_slice(b"sha512")).map(|s| s.algorithm), Ok(HashAlg::Sha512));
         for bad in [0u32, 256, 1000, 3072, 1 << 20, u32::MAX] {
             assert_eq!(with(|b| b[68..72].copy_from_slice(&bad.to_le_bytes())), Err(BadBlockSize));
             assert_eq!(with(|b| b[64..68].copy_from_slice(&bad.to_le_bytes())), Err(BadBlockSize));
         }
         assert!(with(|b| b[68..72].copy_from_slice(&(512u32 * 1024).to_le_bytes())).is_ok());
-        assert_eq!(
-            with(|b| b[64..68].copy_from_slice(&8192u32.to_le_bytes())),
-            Err(DataBlockTooBig)
-        );
+        assert_eq!(with(|b| b[64..68].copy_from_slice(&8192u32.to_le_bytes())), Err(DataBlockTooBig));
         assert_eq!(with(|b| b[72..80].fill(0)), Err(ZeroDataBlocks));
         assert_eq!(with(|b| b[80..82].copy_from_slice(&257u16.to_le_bytes())), Err(SaltTooLong));
         let full = with(|b| b[80..82].copy_from_slice(&256u16.to_le_bytes())).unwrap();
@@ -691,9 +678,9 @@ mod tests {
     #[test]
     fn read_superblock_reports_short_device() {
         let b = sb_bytes();
-        let mut r = crate::block::SliceReader(&b[..511]);
+        let mut r = crate::format::block::SliceReader(&b[..511]);
         assert_eq!(read_superblock(&mut r), Err(VerityError::Read(ReadError::OutOfRange)));
-        assert!(read_superblock(&mut crate::block::SliceReader(&b)).is_ok());
+        assert!(read_superblock(&mut crate::format::block::SliceReader(&b)).is_ok());
     }
 
     #[test]
@@ -709,10 +696,7 @@ mod tests {
         // huge counts do not overflow or loop
         assert!(hash_tree_blocks(HashAlg::Sha512, 512, u64::MAX).is_none());
         assert!(hash_tree_blocks(HashAlg::Sha256, 512 * 1024, u64::MAX).is_none()); // top shift 70
-        assert_eq!(
-            hash_tree_blocks(HashAlg::Sha256, 512 * 1024, 1 << 56),
-            Some((1 << 42) + (1 << 28) + (1 << 14) + 1)
-        );
+        assert_eq!(hash_tree_blocks(HashAlg::Sha256, 512 * 1024, 1 << 56), Some((1 << 42) + (1 << 28) + (1 << 14) + 1));
         assert_eq!(hash_start_block(0, 512), 1);
         assert_eq!(hash_start_block(0, 4096), 1);
         assert_eq!(hash_start_block(4096, 4096), 2);
@@ -729,10 +713,7 @@ mod tests {
         assert_eq!(p.data_sectors(), 2048);
         assert_eq!(VerityParams::new(&sb, (1 << 20) - 1, 10240, r.as_bytes()), Err(DataTooBig));
         assert_eq!(VerityParams::new(&sb, 1 << 20, 10239, r.as_bytes()), Err(HashTreeTooBig));
-        assert_eq!(
-            VerityParams::new(&sb, 1 << 20, 10240, &r.as_bytes()[..31]),
-            Err(RootHashLength)
-        );
+        assert_eq!(VerityParams::new(&sb, 1 << 20, 10240, &r.as_bytes()[..31]), Err(RootHashLength));
         assert_eq!(VerityParams::new(&sb, 1 << 20, 10240, &[0; 64]), Err(RootHashLength));
         let mut huge = sb;
         huge.data_blocks = u64::MAX;
@@ -777,10 +758,7 @@ mod tests {
         p0.write_table((8, 1), (8, 2), VerityOptions::NONE, &mut t).unwrap();
         assert_eq!(t.as_str(), ["0 8:1 8:2 4096 1024 256 1 sha256 ", ROOT, " -"].concat());
         let bad = VerityOptions::IGNORE_CORRUPTION.union(VerityOptions::PANIC_ON_CORRUPTION);
-        assert_eq!(
-            p.write_table((8, 1), (8, 2), bad, &mut t),
-            Err(VerityError::ConflictingOptions)
-        );
+        assert_eq!(p.write_table((8, 1), (8, 2), bad, &mut t), Err(VerityError::ConflictingOptions));
     }
 
     #[test]
@@ -795,9 +773,7 @@ mod tests {
         let all = VerityOptions(0b111_0001); // one corruption mode, one error mode, the rest
         let mut t = TableBuf::new();
         p.write_table((u32::MAX, u32::MAX), (u32::MAX, u32::MAX), all, &mut t).unwrap();
-        assert!(t.as_str().ends_with(
-            " 4 ignore_corruption panic_on_error ignore_zero_blocks check_at_most_once"
-        ));
+        assert!(t.as_str().ends_with(" 4 ignore_corruption panic_on_error ignore_zero_blocks check_at_most_once"));
         assert!(t.as_bytes().len() < TABLE_MAX);
         assert_eq!(t.as_str().split(' ').count(), 10 + 5);
     }
@@ -822,21 +798,12 @@ mod tests {
         let upper = ROOT.to_ascii_uppercase();
         assert_eq!(parse_root_hash(upper.as_bytes()), Ok(r));
         assert_eq!(parse_root_hash(&[b'a'; 128]).unwrap().as_bytes(), &[0xaa; 64]);
-        for bad in [
-            &b""[..],
-            &[b'a'; 31],
-            &[b'a'; 30],
-            &[b'a'; 33],
-            &[b'a'; 130],
-            b"0g0000000000000000000000000000000",
-        ] {
+        for bad in [&b""[..], &[b'a'; 31], &[b'a'; 30], &[b'a'; 33], &[b'a'; 130], b"0g0000000000000000000000000000000"]
+        {
             assert_eq!(parse_root_hash(bad), Err(VerityError::RootHashHex));
         }
         assert_eq!(parse_root_hash(&[b' '; 32]), Err(VerityError::RootHashHex));
-        assert_eq!(
-            parse_root_hash(b"0g000000000000000000000000000000"),
-            Err(VerityError::RootHashHex)
-        );
+        assert_eq!(parse_root_hash(b"0g000000000000000000000000000000"), Err(VerityError::RootHashHex));
     }
 
     #[test]
@@ -891,10 +858,7 @@ mod tests {
             Line::of(&VerityError::HashTreeTooBig).as_str(),
             "verity hash tree does not fit in the hash partition"
         );
-        assert_eq!(
-            Line::of(&VerityError::Read(ReadError::Short)).as_str(),
-            "verity superblock: short read"
-        );
+        assert_eq!(Line::of(&VerityError::Read(ReadError::Short)).as_str(), "verity superblock: short read");
         assert_eq!(HashAlg::Sha512.name(), "sha512");
         assert_eq!(HashAlg::Sha512.digest_len(), 64);
     }
@@ -904,5 +868,4 @@ mod tests {
         assert_eq!(VerityOptions(0x80).check(), Err(VerityError::ConflictingOptions));
         assert_eq!(VerityOptions::CHECK_AT_MOST_ONCE.check(), Ok(()));
     }
-
 }

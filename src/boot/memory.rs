@@ -3,15 +3,12 @@
 //! PXE) at [`MEMORY_DDI`]. It is attached to a read-only loop device and then goes
 //! through exactly the same DDI, verity and mount steps as a DDI on a disk.
 
-use crate::block::{Extent, Extents};
-use crate::boot::{Context, Error, Step};
+use super::error::{Context, Error, Step};
+use crate::format::block::{Extent, Extents};
+pub use crate::initramfs::MEMORY_DDI;
 use crate::sys::fs::{self, Device, O_RDONLY};
 use crate::sys::loopdev;
 use crate::text::Untrusted;
-use core::ffi::CStr;
-
-/// Where `scripts/mkinitrd --ddi` puts the DDI.
-pub const MEMORY_DDI: &CStr = c"/ddiboot/rootfs.raw";
 
 /// Whether the initramfs carries a DDI.
 pub fn present() -> bool {

@@ -110,7 +110,9 @@ pub fn match_pattern<'a>(prefix: &[u8], suffix: &[u8], name: &'a [u8]) -> Option
         return None;
     }
     let mid = name.get(prefix.len()..name.len() - suffix.len())?;
-    if !eq_ignore_case(name.get(..prefix.len())?, prefix) || !eq_ignore_case(tail(name, name.len() - suffix.len()), suffix) {
+    if !eq_ignore_case(name.get(..prefix.len())?, prefix)
+        || !eq_ignore_case(tail(name, name.len() - suffix.len()), suffix)
+    {
         return None;
     }
     let mut v = Versioned { version: mid, tries_left: None, tries_done: None };
@@ -144,8 +146,18 @@ mod tests {
     #[test]
     fn the_specifications_examples_in_order() {
         let ordered = [
-            "122.1", "123~rc1-1", "123", "123-a", "123-a.1", "123-1", "123-1.1", "123^post1", "123.a-1",
-            "123.1-1", "123a-1", "124-1",
+            "122.1",
+            "123~rc1-1",
+            "123",
+            "123-a",
+            "123-a.1",
+            "123-1",
+            "123-1.1",
+            "123^post1",
+            "123.a-1",
+            "123.1-1",
+            "123a-1",
+            "124-1",
         ];
         for (i, a) in ordered.iter().enumerate() {
             for (j, b) in ordered.iter().enumerate() {
