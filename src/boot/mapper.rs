@@ -11,7 +11,7 @@ use crate::format::block::{sub_extents, Extent, ExtentReader};
 use crate::format::ddi::{self, DdiSelection};
 use crate::format::fsdetect::{self, FsType};
 use crate::format::gpt::{read_gpt_into, Gpt, Partition};
-use crate::format::verity::{self, RootHash, TableBuf, VerityOptions, VerityParams};
+use crate::format::verity::{self, RootHash, VerityOptions, VerityParams};
 use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
 use crate::sys::CPath;
@@ -74,7 +74,7 @@ pub fn map_image(src: ImageSource, root_hash: Option<&RootHash>, opts: VerityOpt
             .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
             .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
         let hash = linear(&dm, HASH, backing, &hash_extents)?;
-        let mut tb = TableBuf::new();
+        let mut tb = Line::with_max(verity::TABLE_MAX);
         params
             .write_table(data, hash, opts, &mut tb)
             .map_err(|e| Error::new(Step::Verity, "building the verity table", b"", Cause::Verity(e)))?;

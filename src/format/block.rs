@@ -1,7 +1,7 @@
 //! The one interface the format code reads through: "read these bytes at this byte
-//! offset". Implemented by a disk or file descriptor (`sys::fs::Fd`), by byte slices
-//! (host tests, in-memory images) and by `ExtentReader` (a file seen through its extents
-//! on the disk).
+//! offset". Implemented by an open block device or file (`sys::fs::Device`: the disks,
+//! the in-memory DDI's loop device, the mapped root), by byte slices (`SliceReader`: host
+//! tests and fuzzers) and by `ExtentReader` (a file seen through its extents on the disk).
 
 use crate::errno::Errno;
 use crate::text::{Line, Show};
@@ -57,7 +57,7 @@ impl<R: BlockReader + ?Sized> BlockReader for &mut R {
     }
 }
 
-/// A memory image (host tests; the in-memory DDI is read through a file instead).
+/// A memory image (host tests and fuzzers; the in-memory DDI is read through its loop device).
 pub struct SliceReader<'a>(pub &'a [u8]);
 
 impl BlockReader for SliceReader<'_> {

@@ -7,6 +7,7 @@
 //! nothing allocates: one FAT window and one directory chunk are the only buffers.
 
 use crate::format::block::{div_ceil, BlockReader, Extent, Extents, ReadError};
+use crate::format::le;
 use crate::text::{Line, Show};
 
 // BPB field offsets (§7.1), in spec order.
@@ -271,14 +272,6 @@ impl Brent {
     }
 }
 
-fn le16(b: &[u8; 512], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn le32(b: &[u8; 512], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
 impl<R: BlockReader> FatVolume<R> {
     /// Reads and validates the boot sector (§7.1, §7.2).
     // Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
@@ -290,7 +283,7 @@ impl<R: BlockReader> FatVolume<R> {
         if b[BS_SIGNATURE] != 0x55 || b[BS_SIGNATURE + 1] != 0xAA {
             return Err(NoSignature);
         }
-        let bps = le16(&b, BPB_BYTS_PER_SEC) as u64;
+        let bps = le::u16(&b, BPB_BYTS_PER_SEC) as u64;
         if !matches!(bps, 512 | 1024 | 2048 | 4096) {
             return Err(BadSectorSize);
         }
@@ -298,7 +291,7 @@ impl<R: BlockReader> FatVolume<R> {
         if !spc.is_power_of_two() {
             return Err(BadClusterSize);
         }
-        let rsvd = le16(&b, BPB_RSVD_SEC_CNT) as u64;
+        let rsvd = le::u16(&b, BPB_RSVD_SEC_CNT) as u64;
         if rsvd == 0 {
             return Err(NoReservedSectors);
         }
@@ -306,11 +299,11 @@ impl<R: BlockReader> FatVolume<R> {
         if nfats == 0 {
             return Err(NoFats);
         }
-        let root_ent = le16(&b, BPB_ROOT_ENT_CNT) as u64;
-        let fat_sz16 = le16(&b, BPB_FAT_SZ16) as u64;
-        let fat_sz = if fat_sz16 != 0 { fat_sz16 } else { le32(&b, BPB_FAT_SZ32) as u64 };
-        let tot16 = le16(&b, BPB_TOT_SEC16) as u64;
-        let tot = if tot16 != 0 { tot16 } else { le32(&b, BPB_TOT_SEC32) as u64 };
+        let root_ent = le::u16(&b, BPB_ROOT_ENT_CNT) as u64;
+        let fat_sz16 = le::u16(&b, BPB_FAT_SZ16) as u64;
+        let fat_sz = if fat_sz16 != 0 { fat_sz16 } else { le::u32(&b, BPB_FAT_SZ32) as u64 };
+        let tot16 = le::u16(&b, BPB_TOT_SEC16) as u64;
+        let tot = if tot16 != 0 { tot16 } else { le::u32(&b, BPB_TOT_SEC32) as u64 };
 
         // All of these fit u64 easily: sectors < 2^32, sector size <= 2^12.
         let root_secs = div_ceil(root_ent * 32, bps);
@@ -340,14 +333,14 @@ impl<R: BlockReader> FatVolume<R> {
         let mut active = 0;
         let mut root_cluster = 0;
         if fat32 {
-            if le16(&b, BPB_FS_VER) != 0 {
+            if le::u16(&b, BPB_FS_VER) != 0 {
                 return Err(Fat32Version);
             }
-            root_cluster = le32(&b, BPB_ROOT_CLUS);
+            root_cluster = le::u32(&b, BPB_ROOT_CLUS);
             if root_cluster < 2 || root_cluster as u64 > count + 1 {
                 return Err(BadRootCluster);
             }
-            let flags = le16(&b, BPB_EXT_FLAGS) as u64;
+            let flags = le::u16(&b, BPB_EXT_FLAGS) as u64;
             if flags & 0x80 != 0 {
                 active = flags & 0x0F;
                 if active >= nfats {
@@ -642,12 +635,12 @@ impl Scan {
             name_len: 0,
             short: raw,
             attr,
-            first_cluster: u16::from_le_bytes([e[26], e[27]]) as u32,
-            size: u32::from_le_bytes([e[28], e[29], e[30], e[31]]),
+            first_cluster: le::u16(e, 26) as u32,
+            size: le::u32(e, 28),
         };
         if self.fat32 {
             // DIR_FstClusHI only means something on FAT32 (§7.4).
-            d.first_cluster |= (u16::from_le_bytes([e[20], e[21]]) as u32) << 16;
+            d.first_cluster |= (le::u16(e, 20) as u32) << 16;
         }
         let long = self.take(checksum(&raw));
         if attr & ATTR_VOLUME_ID != 0 || raw[0] == b'.' {
@@ -687,9 +680,7 @@ impl Scan {
         let base = (seq as usize - 1) * 13;
         let units = self.units.iter_mut().skip(base);
         for (u, &o) in units.zip(&LFN_UNITS) {
-            if let Some(&[lo, hi]) = e.get(o..o + 2) {
-                *u = u16::from_le_bytes([lo, hi]);
-            }
+            *u = le::u16(e, o);
         }
         self.next = seq - 1;
     }

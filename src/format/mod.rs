@@ -11,5 +11,6 @@ pub mod fat;
 pub mod fsdetect;
 pub mod gpt;
 pub mod guid;
+pub mod le;
 pub mod verity;
 pub mod version;
