@@ -22,6 +22,7 @@ pub mod switchroot;
 
 use crate::format::verity::{self, RootHash, VerityOptions};
 use crate::plan::cmdline::{Config, VerityMode, Warning};
+use crate::plan::disk::Backing;
 use crate::sys::fs;
 use crate::sys::process;
 use crate::text::{Line, Show, Untrusted};
@@ -101,7 +102,7 @@ fn prepare_root(cfg: &Config) -> Result<(), Error> {
     }
     // Boot the DDI shipped in the initramfs (network boot, no ESP).
     let (mut dev, extents) = memory::attach()?;
-    let backing = (dev.devno, 0);
+    let backing = Backing { dev: dev.devno, start: 0 };
     boot_image(ImageSource { dev: &mut dev, extents: &extents, backing }, cfg, root_hash, opts, t)
 }
 
@@ -116,19 +117,15 @@ fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions
         Err(e) => return fall_back(e, "no ESP holds the DDI; falling back to the in-memory DDI"),
     };
     let t = step_done("finding the ESP and the DDI", t);
-    let order = loc.boot_order(cfg.image);
-    if order.len() > 1 {
+    if loc.candidates.len() > 1 {
         let mut list = Line::new();
-        for &i in &order {
-            if let Some(c) = loc.candidates.get(i) {
-                list.push_list_item(&c.path);
-            }
+        for c in &loc.candidates {
+            list.push_list_item(&c.path);
         }
         info!("candidates: ", Untrusted(list.as_bytes()));
     }
     let mut rejected = Line::new();
-    for &i in &order {
-        let Some(c) = loc.candidates.get(i) else { continue };
+    for c in &loc.candidates {
         info!("booting ", Untrusted(&c.path));
         let src = ImageSource { dev: &mut loc.disk, extents: &c.extents, backing: loc.backing };
         match boot_image(src, cfg, root_hash, opts, t) {
