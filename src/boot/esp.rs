@@ -18,6 +18,7 @@ use crate::format::gpt::{read_gpt_into, Gpt};
 use crate::format::guid::{types, Guid};
 use crate::plan::candidates::{self, Candidates, Note, MAX_CANDIDATES};
 use crate::plan::disk::{self, Backing};
+use crate::plan::search::{Search, Take};
 use crate::sys::fs::{self, Device, O_DIRECTORY, O_RDONLY};
 use crate::sys::process::{boottime_ns, sleep_ms};
 use crate::sys::uevent::UeventSocket;
@@ -90,20 +91,6 @@ pub fn loader_partition_uuid() -> Option<Guid> {
     }
 }
 
-/// Where the search stands. The image found on an ESP that is not the loader's is kept
-/// as the fallback until the loader's ESP shows up (or the wait ends).
-enum Search {
-    /// Nothing found yet, and the loader's ESP (if there is one) not seen.
-    Looking,
-    /// The loader's ESP was seen and does not hold the image: the next ESP that does is
-    /// taken.
-    LoaderEspLacksImage,
-    /// Found on another ESP while the loader's has not been seen.
-    Fallback(ImageLocation),
-    /// Found on the loader's ESP, or anywhere when no loader ESP is known: final.
-    Found(ImageLocation),
-}
-
 /// Finds the ESP holding `image`, waiting up to `timeout_s` for disks to appear.
 pub struct EspLocator<'a> {
     image: &'a [u8],
@@ -112,7 +99,7 @@ pub struct EspLocator<'a> {
     seen: heapless::Vec<Name, 32>,
     /// The whole disks scanned, comma-separated, for the timeout message.
     summary: Line,
-    state: Search,
+    state: Search<ImageLocation>,
 }
 
 impl<'a> EspLocator<'a> {
@@ -130,7 +117,7 @@ impl<'a> EspLocator<'a> {
         let deadline = boottime_ns().saturating_add(timeout_s as u64 * 1_000_000_000);
         loop {
             self.scan()?;
-            if let Search::Found(_) = self.state {
+            if self.state.is_final() {
                 break;
             }
             let now = boottime_ns();
@@ -182,7 +169,7 @@ impl<'a> EspLocator<'a> {
             // Always fits: sysfs block device names are at most 31 bytes (DISK_NAME_LEN).
             let Ok(n) = Name::from_slice(name) else { return true };
             result = self.try_disk(&n);
-            result.is_ok() && !matches!(self.state, Search::Found(_))
+            result.is_ok() && !self.state.is_final()
         })
         .ctx(Step::FindDisk, "listing", b"/sys/class/block")?;
         result
@@ -221,7 +208,6 @@ impl<'a> EspLocator<'a> {
         for &ty in &TYPES {
             for part in gpt.find(ty).filter(|p| !p.attrs.no_block_io()) {
                 any = true;
-                let is_loaders = self.loader == Some(part.uuid);
                 let mut candidates = Candidates::new();
                 let found = FatVolume::open(&mut disk, part.byte_offset(bs), part.byte_len(bs)).and_then(|mut vol| {
                     candidates::collect(&mut vol, self.image, &mut candidates, &mut |n| match n {
@@ -233,14 +219,9 @@ impl<'a> EspLocator<'a> {
                 });
                 if let Err(e) = found {
                     info!(Untrusted(name), " partition ", part.number, ": ", Untrusted(self.image), ": ", e);
-                    if is_loaders {
-                        self.state = match core::mem::replace(&mut self.state, Search::Looking) {
-                            Search::Fallback(f) => Search::Found(f),
-                            _ => Search::LoaderEspLacksImage,
-                        };
-                        if let Search::Found(_) = self.state {
-                            return Ok(());
-                        }
+                    self.state.lacks_image(self.loader, part.uuid);
+                    if self.state.is_final() {
+                        return Ok(());
                     }
                     continue;
                 }
@@ -259,26 +240,20 @@ impl<'a> EspLocator<'a> {
                         " extent(s)"
                     );
                 }
-                let fallback = match self.state {
-                    _ if self.loader.is_none() || is_loaders => false,
-                    Search::LoaderEspLacksImage => false,
-                    Search::Looking => true,
-                    // The first fallback stays (the disks' listing order decides).
-                    Search::Fallback(_) | Search::Found(_) => continue,
-                };
+                let take = self.state.take(self.loader, part.uuid);
+                if take == Take::Leave {
+                    continue;
+                }
                 let backing = backing(name, part.number, part.byte_offset(bs), disk.devno);
-                if !fallback {
-                    let disk_name = name.clone();
-                    self.state = Search::Found(ImageLocation { disk, disk_name, backing, candidates });
+                let disk_name = name.clone();
+                if take == Take::Final {
+                    self.state.record(take, ImageLocation { disk, disk_name, backing, candidates });
                     return Ok(());
                 }
                 // The loader's ESP may come later on this disk: the fallback gets its
                 // own handle of the disk, and this one reads on.
                 match Device::open_path(&path) {
-                    Ok(d) => {
-                        let disk_name = name.clone();
-                        self.state = Search::Fallback(ImageLocation { disk: d, disk_name, backing, candidates });
-                    }
+                    Ok(d) => self.state.record(take, ImageLocation { disk: d, disk_name, backing, candidates }),
                     Err(e) => info!("cannot open ", Untrusted(path.as_bytes()), " again: ", e),
                 }
             }

@@ -6,3 +6,4 @@
 pub mod candidates;
 pub mod cmdline;
 pub mod disk;
+pub mod search;
