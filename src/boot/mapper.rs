@@ -12,6 +12,7 @@ use crate::format::ddi::{self, DdiSelection};
 use crate::format::fsdetect::{self, FsType};
 use crate::format::gpt::{read_gpt_into, Gpt, Partition};
 use crate::format::verity::{self, RootHash, VerityOptions, VerityParams};
+use crate::plan::disk::Backing;
 use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
 use crate::sys::CPath;
@@ -31,9 +32,9 @@ pub struct ImageSource<'a> {
     pub dev: &'a mut Device,
     /// The DDI file's extents on `dev`, in bytes.
     pub extents: &'a [Extent],
-    /// The device dm-linear maps and where it starts on `dev`, in bytes (a partition
-    /// of the disk; or `dev` itself and 0).
-    pub backing: (DevNo, u64),
+    /// The device dm-linear maps and where it starts on `dev` (a partition of the disk;
+    /// or `dev` itself and 0).
+    pub backing: Backing,
 }
 
 /// dm device names. Candidates are tried one at a time and a failed one is unmapped
@@ -128,17 +129,16 @@ fn partition_extents(
     Ok(x)
 }
 
-/// A read-only dm-linear device over `extents` (bytes on the disk) of the backing device,
-/// which starts `base` bytes into the disk.
-fn linear(dm: &DmControl, name: &[u8], (disk, base): (DevNo, u64), extents: &[Extent]) -> Result<DevNo, Error> {
+/// A read-only dm-linear device over `extents` (bytes on the disk) of the backing device.
+fn linear(dm: &DmControl, name: &[u8], backing: Backing, extents: &[Extent]) -> Result<DevNo, Error> {
     let mut t = Table::new();
     for e in extents {
-        let Some(offset) = e.offset.checked_sub(base) else {
+        let Some(sector) = backing.sector_of(e.offset) else {
             return Err(Error::new(Step::MapImage, "mapping", name, Cause::Msg("extent outside the partition")));
         };
-        let mut p = Line::of(&disk);
+        let mut p = Line::of(&backing.dev);
         p.push_byte(b' ');
-        p.push_u64(offset / 512);
+        p.push_u64(sector);
         t.push(e.len / 512, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name)?;
     }
     dm.activate(name, name, &mut t, true).ctx(Step::MapImage, "creating", name)

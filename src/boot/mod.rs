@@ -21,7 +21,8 @@ pub mod policy;
 pub mod switchroot;
 
 use crate::format::verity::{self, RootHash, VerityOptions};
-use crate::plan::cmdline::{Config, VerityMode, Warning};
+use crate::plan::cmdline::{Config, VerityMode, Warning, DEFAULT_IMAGE, DEFAULT_TIMEOUT_S};
+use crate::plan::disk::{self, Backing};
 use crate::sys::fs;
 use crate::sys::process;
 use crate::text::{Line, Show, Untrusted};
@@ -101,7 +102,7 @@ fn prepare_root(cfg: &Config) -> Result<(), Error> {
     }
     // Boot the DDI shipped in the initramfs (network boot, no ESP).
     let (mut dev, extents) = memory::attach()?;
-    let backing = (dev.devno, 0);
+    let backing = Backing { dev: dev.devno, start: 0 };
     boot_image(ImageSource { dev: &mut dev, extents: &extents, backing }, cfg, root_hash, opts, t)
 }
 
@@ -111,24 +112,29 @@ fn prepare_root(cfg: &Config) -> Result<(), Error> {
 #[inline(never)]
 fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions, t: u64) -> Result<bool, Error> {
     let loader = esp::loader_partition_uuid();
-    let mut loc = match EspLocator::new(cfg.image, loader).find(cfg.timeout_s) {
+    // Given on the command line: the config points into it, not at the defaults.
+    let image_given = !core::ptr::eq(cfg.image, DEFAULT_IMAGE);
+    // An explicit `ddiboot.timeout=30` cannot be told from the default (the config has no
+    // flag for it): it is taken as not given.
+    let timeout_given = cfg.timeout_s != DEFAULT_TIMEOUT_S;
+    let wait_s = disk::disk_wait_s(cfg.timeout_s, image_given, timeout_given, memory::present());
+    if wait_s < cfg.timeout_s {
+        info!("the initramfs carries a DDI: waiting ", wait_s, " s for an ESP holding one");
+    }
+    let mut loc = match EspLocator::new(cfg.image, loader).find(wait_s) {
         Ok(l) => l,
         Err(e) => return fall_back(e, "no ESP holds the DDI; falling back to the in-memory DDI"),
     };
     let t = step_done("finding the ESP and the DDI", t);
-    let order = loc.boot_order(cfg.image);
-    if order.len() > 1 {
+    if loc.candidates.len() > 1 {
         let mut list = Line::new();
-        for &i in &order {
-            if let Some(c) = loc.candidates.get(i) {
-                list.push_list_item(&c.path);
-            }
+        for c in &loc.candidates {
+            list.push_list_item(&c.path);
         }
         info!("candidates: ", Untrusted(list.as_bytes()));
     }
     let mut rejected = Line::new();
-    for &i in &order {
-        let Some(c) = loc.candidates.get(i) else { continue };
+    for c in &loc.candidates {
         info!("booting ", Untrusted(&c.path));
         let src = ImageSource { dev: &mut loc.disk, extents: &c.extents, backing: loc.backing };
         match boot_image(src, cfg, root_hash, opts, t) {

@@ -3,4 +3,7 @@
 //! the steps do with what the format code found.
 #![forbid(unsafe_code)]
 
+pub mod candidates;
 pub mod cmdline;
+pub mod disk;
+pub mod search;
