@@ -7,7 +7,7 @@
 use super::error::{Cause, Context, Error, Step};
 use crate::errno::Errno;
 use crate::initramfs::{MODULE_ORDER, MODULE_ORDER_MAX};
-use crate::sys::fs::{self, AT_FDCWD};
+use crate::sys::fs;
 use crate::sys::{module, CPath};
 use crate::text::Untrusted;
 
@@ -41,7 +41,7 @@ pub fn load_all() -> Result<(), Error> {
             Err(e) => return Err(Error::sys(Step::Modules, "loading module", name, e)),
         }
         drop(fd);
-        if let Err(e) = fs::unlinkat(AT_FDCWD, path.as_cstr(), 0) {
+        if let Err(e) = fs::unlink(path.as_cstr()) {
             debug!("could not delete ", Untrusted(path.as_bytes()), ": ", e);
         }
         debug!("module ", Untrusted(name), " ready");
