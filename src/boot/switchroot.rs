@@ -41,12 +41,30 @@ pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
         "mounting tmpfs on",
         b"/run",
     )?;
+    let result = mount_overlay(dev, fstype, root);
+    if result.is_err() {
+        // Undo, so that the root device can be unmapped and the next candidate starts
+        // clean: the lower mount holds the verity device busy.
+        for &dir in &[LOWER, c"/run"] {
+            match mount::umount2(dir, 0) {
+                Ok(()) | Err(Errno::EINVAL) => {} // EINVAL: not mounted (the lower mount failed)
+                Err(e) => warn!("cannot unmount ", Untrusted(dir.to_bytes()), ": ", e),
+            }
+        }
+    }
+    result
+}
+
+const LOWER: &CStr = c"/run/ddiboot/lower";
+
+/// The overlay's directories on the /run tmpfs, the lower mount and the overlay.
+fn mount_overlay(dev: &CStr, fstype: &CStr, root: &MappedRoot) -> Result<(), Error> {
     // Loops run over `static`s: an array literal is rebuilt on the stack, store by store.
     static DIRS: [&CStr; 4] = [c"/run/ddiboot", c"/run/ddiboot/lower", c"/run/ddiboot/upper", c"/run/ddiboot/work"];
     for &d in &DIRS {
         mkdir(Step::MountRoot, d)?;
     }
-    mount::mount(Some(dev), c"/run/ddiboot/lower", Some(fstype), MS_RDONLY, None).ctx(
+    mount::mount(Some(dev), LOWER, Some(fstype), MS_RDONLY, None).ctx(
         Step::MountRoot,
         "mounting",
         root.path.as_bytes(),

@@ -38,3 +38,28 @@ if want fs-past-verity; then
     check fs-past-verity "${NO_STAGE2[@]}" \
         "+checking the size of /dev/dm-[0-9]+: erofs of [0-9]+ bytes on a device of 8192: the filesystem goes on past the end of its device"
 fi
+
+if want overlay-undo; then
+    # A kernel without overlayfs (the initrd lacks the module) and two versions of the
+    # DDI, ddiboot.overlay=tmpfs: the first candidate fails at the overlay mount, after
+    # its lower mount. The step must undo that mount and /run, so that the DDI unmaps
+    # and the second candidate gets as far (and fails for its own reason, not with
+    # "creating ddiboot-data: EBUSY").
+    "$S/mkinitrd" --binary "$bin" --output "$W/initrd-nooverlay.cpio" --kernel-dir "$kdir" \
+        --modules "${modules/overlay/}" 2>"$W/mkinitrd-nooverlay.log"
+    L=/EFI/Linux
+    "$S/mkdisk" --output "$W/two.img" --ddi "$W/ddi.raw" --ddi-path "$L/rootfs_1.raw" --arch "$arch" \
+        --add "$W/ddi.raw:$L/rootfs_2.raw" 2>"$W/mkdisk-two.log"
+    "$S/qemu-boot" --arch "$arch" --kernel "$kdir/vmlinuz" --initrd "$W/initrd-nooverlay.cpio" \
+        --append "roothash=$hash ddiboot.image=$L/rootfs_*.raw ddiboot.overlay=tmpfs $FAILFAST" \
+        --log "$W/overlay-undo.log" --timeout 180 --disk "$W/two.img" || true
+    check overlay-undo "${NO_STAGE2[@]}" "+rejected $L/rootfs_2.raw: failed while mounting the root" \
+        "+rejected $L/rootfs_1.raw: failed while mounting the root" \
+        "+no DDI could be booted; rejected: $L/rootfs_2.raw \(mounting the root\), $L/rootfs_1.raw \(mounting the root\)" \
+        "-EBUSY" "-cannot remove" "-cannot unmount"
+    n=$(grep -c "mounting the root: mounting overlayfs on /sysroot: ENODEV" "$W/overlay-undo.log" || true)
+    if [[ $n != 2 ]]; then
+        echo "FAIL overlay-undo: the overlay mount failed $n times, not once per candidate"
+        fail=$((fail + 1)) failed+=(overlay-undo-count)
+    fi
+fi
