@@ -43,6 +43,12 @@ pub struct ImageSource<'a> {
 const DATA: &[u8] = b"ddiboot-data";
 const HASH: &[u8] = b"ddiboot-hash";
 const ROOT: &[u8] = b"ddiboot-root";
+/// dm uuids of the unverified devices under dm-verity, which hold the same filesystem
+/// (UUID, LABEL) as the root: stage 2's udev rule hides them by this prefix
+/// (contrib/udev/09-ddiboot.rules, docs/stage2-contract.md). Without verity the data
+/// device is the root and its uuid is its name.
+const DATA_INNER: &[u8] = b"DDIBOOT-INNER-DATA";
+const HASH_INNER: &[u8] = b"DDIBOOT-INNER-HASH";
 
 /// Map the DDI: its GPT, the partitions for this architecture, dm-verity (unless
 /// `root_hash` is `None`, the explicit `ddiboot.verity=off`), and the filesystem type.
@@ -60,7 +66,7 @@ pub fn map_image(src: ImageSource, root_hash: Option<&RootHash>, opts: VerityOpt
     let dm = DmControl::open().ctx(Step::MapImage, "opening", b"/dev/mapper/control")?;
     let bs = gpt.block_size;
     let data_extents = partition_extents(src.extents, &sel.data, bs, disk_lbs)?;
-    let data = linear(&dm, DATA, backing, &data_extents)?;
+    let data = linear(&dm, DATA, if root_hash.is_some() { DATA_INNER } else { DATA }, backing, &data_extents)?;
     let Some(root_hash) = root_hash else {
         return finish(data, Verification::Off);
     };
@@ -76,7 +82,7 @@ pub fn map_image(src: ImageSource, root_hash: Option<&RootHash>, opts: VerityOpt
         let params = VerityParams::new(&sb, sel.data.byte_len(bs), vpart.byte_len(bs), root_hash.as_bytes())
             .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
             .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
-        let hash = linear(&dm, HASH, backing, &hash_extents)?;
+        let hash = linear(&dm, HASH, HASH_INNER, backing, &hash_extents)?;
         let mut tb = TableBuf::new();
         params
             .write_table(data, hash, opts, &mut tb)
@@ -131,9 +137,15 @@ fn partition_extents(
     Ok(x)
 }
 
-/// A read-only dm-linear device over `extents` (bytes on the disk) of the backing device,
-/// which starts `base` bytes into the disk.
-fn linear(dm: &DmControl, name: &[u8], (disk, base): (DevNo, u64), extents: &[Extent]) -> Result<DevNo, Error> {
+/// A read-only dm-linear device `name` (with `uuid`) over `extents` (bytes on the disk)
+/// of the backing device, which starts `base` bytes into the disk.
+fn linear(
+    dm: &DmControl,
+    name: &[u8],
+    uuid: &[u8],
+    (disk, base): (DevNo, u64),
+    extents: &[Extent],
+) -> Result<DevNo, Error> {
     let mut t = Table::new();
     let mut p = Line::new();
     for e in extents {
@@ -141,7 +153,7 @@ fn linear(dm: &DmControl, name: &[u8], (disk, base): (DevNo, u64), extents: &[Ex
             .map_err(|e| Error::new(Step::MapImage, "mapping", name, Cause::Map(e)))?;
         t.push(sectors, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name)?;
     }
-    dm.activate(name, name, &mut t, true).ctx(Step::MapImage, "creating", name)
+    dm.activate(name, uuid, &mut t, true).ctx(Step::MapImage, "creating", name)
 }
 
 /// Name the device node and detect the filesystem by reading through it (through
