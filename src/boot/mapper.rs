@@ -188,7 +188,7 @@ fn finish(dev: DevNo, verification: Verification) -> Result<MappedRoot, Error> {
             Step::MountRoot,
             "checking the size of",
             what.as_bytes(),
-            Cause::Msg("the filesystem goes on past the end of its device (the verity data blocks cover less)"),
+            Cause::Msg("larger than its device (the verity data blocks cover less)"),
         ));
     }
     Ok(MappedRoot { dev, path, fstype: probe.fs, verification })

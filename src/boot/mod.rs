@@ -171,11 +171,9 @@ fn boot_image(
         let path = Untrusted(root.path.as_bytes());
         match root.verification {
             Verification::Full => info!("root ", path, " (", root.fstype.name(), ") verified by dm-verity"),
-            Verification::Weakened => warn!(
-                "ROOT IS NOT FULLY VERIFIED (systemd.verity_root_options= has ignore-corruption or \
-                 check-at-most-once): ",
-                path, " may return bytes dm-verity did not vouch for"
-            ),
+            Verification::Weakened => {
+                warn!("ROOT IS NOT FULLY VERIFIED (ignore-corruption or check-at-most-once): ", path)
+            }
             Verification::Off => warn!("ROOT IS NOT VERIFIED (ddiboot.verity=off): ", path, " is mounted as is"),
         }
         switchroot::mount_root(&root, cfg.overlay)?;

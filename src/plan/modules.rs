@@ -16,7 +16,7 @@ pub enum BadName {
 impl BadName {
     pub fn reason(self) -> &'static str {
         match self {
-            BadName::Slash => "contains '/' (module names are file names in /modules)",
+            BadName::Slash => "contains '/'",
             BadName::LeadingDot => "starts with '.'",
             BadName::Nul => "contains a NUL byte",
         }

@@ -354,3 +354,45 @@ impl BlockReader for Device {
         self.size
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_file(name: &str, len: usize) -> (std::path::PathBuf, std::ffi::CString) {
+        let p = std::env::temp_dir().join(format!("ddiboot-fs-test-{}-{name}", std::process::id()));
+        std::fs::write(&p, vec![b'x'; len]).unwrap();
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        (p, c)
+    }
+
+    #[test]
+    fn read_file_refuses_to_cut() {
+        let mut buf = [0u8; 16];
+        for (len, want) in [(0, Ok(0)), (15, Ok(15)), (16, Ok(16)), (17, Err(Errno::EFBIG)), (4096, Err(Errno::EFBIG))]
+        {
+            let (p, c) = temp_file(&format!("read{len}"), len);
+            assert_eq!(read_file(&c, &mut buf).map(|b| b.len()), want, "file of {len} bytes");
+            std::fs::remove_file(p).unwrap();
+        }
+        assert_eq!(read_file(c"/nonexistent/ddiboot", &mut buf).err(), Some(Errno::ENOENT));
+    }
+
+    #[test]
+    fn fd_slot_owns_and_lends() {
+        let (p, c) = temp_file("slot", 3);
+        let slot = FdSlot::empty();
+        assert_eq!(slot.with(|_| ()), None);
+        slot.replace(Some(open(&c, O_RDONLY).unwrap()));
+        assert!(slot.with(|fd| fd.raw()).unwrap() >= 0);
+        // Lent out: a nested use finds the slot empty, and the fd comes back afterwards.
+        assert_eq!(slot.with(|_| slot.with(|_| ())), Some(None));
+        assert_eq!(slot.with(|fd| fstat(fd).map(|st| st.size)), Some(Ok(3)));
+        // Replaced while lent out: the lent fd is closed after use, the new one stays.
+        slot.with(|_| slot.replace(Some(open(&c, O_RDONLY).unwrap()))).unwrap();
+        assert!(slot.with(|fd| fstat(fd).is_ok()).unwrap());
+        slot.replace(None);
+        assert_eq!(slot.with(|_| ()), None);
+        std::fs::remove_file(p).unwrap();
+    }
+}

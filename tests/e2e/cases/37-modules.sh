@@ -33,7 +33,8 @@ if want modules-order-long; then
 fi
 
 if want modules-bad-name; then
-    printf '%s\n' dm-mod.ko ../init >"$W/order-bad"
+    # A good first line (the real list's first module, which needs no other), then a path.
+    { cpio -i --quiet --to-stdout modules/order <"$W/initrd.cpio" | sed -n 1p; echo ../init; } >"$W/order-bad"
     order_initrd modules-bad-name "$W/order-bad"
     boot_order modules-bad-name "roothash=$hash $FAILFAST"
     check modules-bad-name "${NO_STAGE2[@]}" "+loading modules: module name \.\./init: starts with '\.'" \
