@@ -45,7 +45,8 @@ pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
     if result.is_err() {
         // Undo, so that the root device can be unmapped and the next candidate starts
         // clean: the lower mount holds the verity device busy.
-        for &dir in &[LOWER, c"/run"] {
+        static UNDO: [&CStr; 2] = [LOWER, c"/run"];
+        for &dir in &UNDO {
             match mount::umount2(dir, 0) {
                 Ok(()) | Err(Errno::EINVAL) => {} // EINVAL: not mounted (the lower mount failed)
                 Err(e) => warn!("cannot unmount ", Untrusted(dir.to_bytes()), ": ", e),
