@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154  # the variables come from tests/e2e/run
 # Sourced by tests/e2e/run: uses its helpers (boot, check, want) and variables ($arch,
-# $W, $S, $hash, $D, $FAILFAST, ...). Mapping and verity on both architectures
-# (issue 14 items 3, 7, 9): what stage 2 is told about how its root was verified, and
-# DDIs whose verity does not cover what they hold.
+# $W, $S, $hash, $D, $FAILFAST, ...). Mapping, verity and mounting on both architectures
+# (issue 14 items 3, 7, 8, 9): what stage 2 is told about how its root was verified,
+# DDIs whose verity does not cover what they hold, a failed mount that must be undone.
 
 if want sha512; then
     # A sha512 hash tree: a 128-digit root hash; the dm uuid carries its first 96 digits
