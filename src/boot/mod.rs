@@ -23,6 +23,7 @@ pub mod switchroot;
 use crate::format::verity::{self, RootHash, VerityOptions};
 use crate::plan::cmdline::{Config, VerityMode, Warning, DEFAULT_IMAGE, DEFAULT_TIMEOUT_S};
 use crate::plan::disk::{self, Backing};
+use crate::plan::mapping::Verification;
 use crate::sys::fs;
 use crate::sys::process;
 use crate::text::{Line, Show, Untrusted};
@@ -173,10 +174,13 @@ fn boot_image(
 ) -> Result<(), Error> {
     let result = mapper::map_image(src, root_hash, opts).and_then(|root| {
         let t = step_done("mapping and verity", t);
-        if root.verified {
-            info!("root ", Untrusted(root.path.as_bytes()), " (", root.fstype.name(), ") verified by dm-verity");
-        } else {
-            warn!("ROOT IS NOT VERIFIED (ddiboot.verity=off): ", Untrusted(root.path.as_bytes()), " is mounted as is");
+        let path = Untrusted(root.path.as_bytes());
+        match root.verification {
+            Verification::Full => info!("root ", path, " (", root.fstype.name(), ") verified by dm-verity"),
+            Verification::Weakened => {
+                warn!("ROOT IS NOT FULLY VERIFIED (ignore-corruption or check-at-most-once): ", path)
+            }
+            Verification::Off => warn!("ROOT IS NOT VERIFIED (ddiboot.verity=off): ", path, " is mounted as is"),
         }
         switchroot::mount_root(&root, cfg.overlay)?;
         step_done("mounting the root", t);

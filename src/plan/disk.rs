@@ -50,14 +50,6 @@ pub struct Backing {
     pub start: u64,
 }
 
-impl Backing {
-    /// An extent at `offset` bytes on the disk, as an offset on the backing device, in
-    /// 512-byte sectors (dm tables count those); `None` before the backing device.
-    pub fn sector_of(&self, offset: u64) -> Option<u64> {
-        offset.checked_sub(self.start).map(|o| o / 512)
-    }
-}
-
 /// Seconds ddiboot waits for an ESP at most when the initramfs carries a DDI and neither
 /// `ddiboot.image=` nor `ddiboot.timeout=` is given: a network boot has no disk to wait
 /// for, and a disk present at boot is listed within this time.
@@ -145,15 +137,5 @@ mod tests {
         assert_eq!(disk_wait_s(30, false, false, false), 30);
         assert_eq!(disk_wait_s(30, true, false, true), 30);
         assert_eq!(disk_wait_s(60, false, true, true), 60);
-    }
-
-    #[test]
-    fn backing_offsets_in_sectors() {
-        let b = Backing { dev: DevNo::new(259, 1), start: 1 << 20 };
-        assert_eq!(b.sector_of(1 << 20), Some(0));
-        assert_eq!(b.sector_of((1 << 20) + 4096), Some(8));
-        assert_eq!(b.sector_of(4096), None);
-        let whole = Backing { dev: DevNo::new(7, 0), start: 0 };
-        assert_eq!(whole.sector_of(512 * 3), Some(3));
     }
 }
