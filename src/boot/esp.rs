@@ -245,16 +245,16 @@ impl<'a> EspLocator<'a> {
                     continue;
                 }
                 let backing = backing(name, part.number, part.byte_offset(bs), disk.devno);
-                let disk_name = name.clone();
-                if take == Take::Final {
-                    self.state.record(take, ImageLocation { disk, disk_name, backing, candidates });
-                    return Ok(());
-                }
-                // The loader's ESP may come later on this disk: the fallback gets its
-                // own handle of the disk, and this one reads on.
+                // The location gets its own handle of the disk: this one reads on, for the
+                // loader's ESP may come later on this disk.
                 match Device::open_path(&path) {
-                    Ok(d) => self.state.record(take, ImageLocation { disk: d, disk_name, backing, candidates }),
+                    Ok(d) => {
+                        self.state.record(take, ImageLocation { disk: d, disk_name: name.clone(), backing, candidates })
+                    }
                     Err(e) => info!("cannot open ", Untrusted(path.as_bytes()), " again: ", e),
+                }
+                if self.state.is_final() {
+                    return Ok(());
                 }
             }
         }

@@ -69,13 +69,14 @@ impl<'a> Pattern<'a> {
     /// The version in a directory entry's name: files with printable ASCII names only.
     fn version_of<'b>(&self, e: &DirEntry, buf: &'b mut [u8; 128]) -> Option<Versioned<'b>> {
         let name = e.name();
-        if e.is_dir() || name.len() > buf.len() || name.iter().any(|&u| !(0x20..0x7f).contains(&u)) {
-            return None;
-        }
-        for (a, &u) in buf.iter_mut().zip(name) {
+        let ascii = buf.get_mut(..name.len()).filter(|_| !e.is_dir())?;
+        for (a, &u) in ascii.iter_mut().zip(name) {
+            if !(0x20..0x7f).contains(&u) {
+                return None;
+            }
             *a = u as u8;
         }
-        self.matches(buf.get(..name.len())?)
+        self.matches(ascii)
     }
 
     /// Does `a` boot before `b` (both matching entries)?
