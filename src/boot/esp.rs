@@ -95,8 +95,9 @@ pub fn loader_partition_uuid() -> Option<Guid> {
 pub struct EspLocator<'a> {
     image: &'a [u8],
     loader: Option<Guid>,
-    /// Whole disks whose GPT was read (more are read again on every pass).
-    seen: heapless::Vec<Name, 32>,
+    /// Whole disks whose GPT was read (beyond 128, the others are read again on every
+    /// pass: slower, still correct).
+    seen: heapless::Vec<Name, 128>,
     /// The whole disks scanned, comma-separated, for the timeout message.
     summary: Line,
     state: Search<ImageLocation>,
@@ -134,15 +135,11 @@ impl<'a> EspLocator<'a> {
                 Err(_) => sleep_ms(left_ms.min(50)),
             }
         }
+        if let Search::Fallback(f) = &self.state {
+            warn!("the loader's ESP (LoaderDevicePartUUID) did not appear; using the DDI on ", Untrusted(&f.disk_name));
+        }
         match self.state {
-            Search::Found(f) => Ok(f),
-            Search::Fallback(f) => {
-                warn!(
-                    "the loader's ESP (LoaderDevicePartUUID) did not appear; using the DDI on ",
-                    Untrusted(&f.disk_name)
-                );
-                Ok(f)
-            }
+            Search::Found(f) | Search::Fallback(f) => Ok(f),
             Search::Looking | Search::LoaderEspLacksImage => {
                 let seen: &[u8] = if self.summary.is_empty() { b"none" } else { self.summary.as_bytes() };
                 error!("waited ", timeout_s, " s (ddiboot.timeout=); disks seen: ", Untrusted(seen));
@@ -177,6 +174,7 @@ impl<'a> EspLocator<'a> {
 
     /// Look for the image on one disk: every ESP (then XBOOTLDR partition) on it, until
     /// the search is decided. Problems with this disk are logged and skipped.
+    #[inline(never)]
     fn try_disk(&mut self, name: &Name) -> Result<(), Error> {
         // Always fits: a `Name` has at most 32 bytes.
         let Some(path) = CPath::join(&[b"/dev/", name]) else { return Ok(()) };
