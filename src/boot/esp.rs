@@ -174,7 +174,6 @@ impl<'a> EspLocator<'a> {
 
     /// Look for the image on one disk: every ESP (then XBOOTLDR partition) on it, until
     /// the search is decided. Problems with this disk are logged and skipped.
-    #[inline(never)]
     fn try_disk(&mut self, name: &Name) -> Result<(), Error> {
         // Always fits: a `Name` has at most 32 bytes.
         let Some(path) = CPath::join(&[b"/dev/", name]) else { return Ok(()) };
