@@ -95,8 +95,9 @@ pub fn loader_partition_uuid() -> Option<Guid> {
 pub struct EspLocator<'a> {
     image: &'a [u8],
     loader: Option<Guid>,
-    /// Whole disks whose GPT was read (more are read again on every pass).
-    seen: heapless::Vec<Name, 32>,
+    /// Whole disks whose GPT was read (beyond 128, the others are read again on every
+    /// pass: slower, still correct).
+    seen: heapless::Vec<Name, 128>,
     /// The whole disks scanned, comma-separated, for the timeout message.
     summary: Line,
     state: Search<ImageLocation>,
@@ -134,15 +135,11 @@ impl<'a> EspLocator<'a> {
                 Err(_) => sleep_ms(left_ms.min(50)),
             }
         }
+        if let Search::Fallback(f) = &self.state {
+            warn!("the loader's ESP (LoaderDevicePartUUID) did not appear; using the DDI on ", Untrusted(&f.disk_name));
+        }
         match self.state {
-            Search::Found(f) => Ok(f),
-            Search::Fallback(f) => {
-                warn!(
-                    "the loader's ESP (LoaderDevicePartUUID) did not appear; using the DDI on ",
-                    Untrusted(&f.disk_name)
-                );
-                Ok(f)
-            }
+            Search::Found(f) | Search::Fallback(f) => Ok(f),
             Search::Looking | Search::LoaderEspLacksImage => {
                 let seen: &[u8] = if self.summary.is_empty() { b"none" } else { self.summary.as_bytes() };
                 error!("waited ", timeout_s, " s (ddiboot.timeout=); disks seen: ", Untrusted(seen));
@@ -245,16 +242,16 @@ impl<'a> EspLocator<'a> {
                     continue;
                 }
                 let backing = backing(name, part.number, part.byte_offset(bs), disk.devno);
-                let disk_name = name.clone();
-                if take == Take::Final {
-                    self.state.record(take, ImageLocation { disk, disk_name, backing, candidates });
-                    return Ok(());
-                }
-                // The loader's ESP may come later on this disk: the fallback gets its
-                // own handle of the disk, and this one reads on.
+                // The location gets its own handle of the disk: this one reads on, for the
+                // loader's ESP may come later on this disk.
                 match Device::open_path(&path) {
-                    Ok(d) => self.state.record(take, ImageLocation { disk: d, disk_name, backing, candidates }),
+                    Ok(d) => {
+                        self.state.record(take, ImageLocation { disk: d, disk_name: name.clone(), backing, candidates })
+                    }
                     Err(e) => info!("cannot open ", Untrusted(path.as_bytes()), " again: ", e),
+                }
+                if self.state.is_final() {
+                    return Ok(());
                 }
             }
         }

@@ -113,12 +113,8 @@ fn prepare_root(cfg: &Config) -> Result<(), Error> {
 #[inline(never)]
 fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions, t: u64) -> Result<bool, Error> {
     let loader = esp::loader_partition_uuid();
-    // Given on the command line: the config points into it, not at the defaults.
-    let image_given = !core::ptr::eq(cfg.image, DEFAULT_IMAGE);
-    // An explicit `ddiboot.timeout=30` cannot be told from the default (the config has no
-    // flag for it): it is taken as not given.
-    let timeout_given = cfg.timeout_s != DEFAULT_TIMEOUT_S;
-    let wait_s = disk::disk_wait_s(cfg.timeout_s, image_given, timeout_given, memory::present());
+    let defaults = cfg.image == DEFAULT_IMAGE && cfg.timeout_s == DEFAULT_TIMEOUT_S;
+    let wait_s = disk::disk_wait_s(cfg.timeout_s, defaults, memory::present());
     if wait_s < cfg.timeout_s {
         info!("the initramfs carries a DDI: waiting ", wait_s, " s for an ESP holding one");
     }

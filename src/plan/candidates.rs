@@ -69,22 +69,14 @@ impl<'a> Pattern<'a> {
     /// The version in a directory entry's name: files with printable ASCII names only.
     fn version_of<'b>(&self, e: &DirEntry, buf: &'b mut [u8; 128]) -> Option<Versioned<'b>> {
         let name = e.name();
-        if e.is_dir() || name.len() > buf.len() || name.iter().any(|&u| !(0x20..0x7f).contains(&u)) {
-            return None;
-        }
-        for (a, &u) in buf.iter_mut().zip(name) {
+        let ascii = buf.get_mut(..name.len()).filter(|_| !e.is_dir())?;
+        for (a, &u) in ascii.iter_mut().zip(name) {
+            if !(0x20..0x7f).contains(&u) {
+                return None;
+            }
             *a = u as u8;
         }
-        self.matches(buf.get(..name.len())?)
-    }
-
-    /// Does `a` boot before `b` (both matching entries)?
-    fn boots_before(&self, a: &DirEntry, b: &DirEntry) -> bool {
-        let (mut x, mut y) = ([0u8; 128], [0u8; 128]);
-        match (self.version_of(a, &mut x), self.version_of(b, &mut y)) {
-            (Some(va), Some(vb)) => version::boot_order(&va, &vb) == Ordering::Less,
-            _ => false,
-        }
+        self.matches(ascii)
     }
 }
 
@@ -104,12 +96,15 @@ pub fn collect<R: BlockReader>(
     };
     let mut kept: heapless::Vec<DirEntry, MAX_CANDIDATES> = heapless::Vec::new();
     vol.list_dir(pat.dir, &mut |e| {
-        if pat.version_of(e, &mut [0; 128]).is_none() {
-            return true;
-        }
+        let mut name = [0; 128];
+        let Some(v) = pat.version_of(e, &mut name) else { return true };
         // Insert in boot order (after the equal ones: ties keep the directory order),
         // shifting the later ones down; what falls off the end is left out.
-        let at = kept.iter().position(|k| pat.boots_before(e, k)).unwrap_or(kept.len());
+        let boots_before = |k: &DirEntry| {
+            let mut kname = [0; 128];
+            pat.version_of(k, &mut kname).is_some_and(|kv| version::boot_order(&v, &kv) == Ordering::Less)
+        };
+        let at = kept.iter().position(boots_before).unwrap_or(kept.len());
         let mut carry = *e;
         for slot in kept.iter_mut().skip(at) {
             core::mem::swap(slot, &mut carry);

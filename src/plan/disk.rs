@@ -50,16 +50,16 @@ pub struct Backing {
     pub start: u64,
 }
 
-/// Seconds ddiboot waits for an ESP at most when the initramfs carries a DDI and neither
-/// `ddiboot.image=` nor `ddiboot.timeout=` is given: a network boot has no disk to wait
-/// for, and a disk present at boot is listed within this time.
+/// Seconds ddiboot waits for an ESP at most when the initramfs carries a DDI and
+/// `ddiboot.image=` and `ddiboot.timeout=` are left at their defaults: a network boot has
+/// no disk to wait for, and a disk present at boot is listed within this time.
 pub const MEMORY_DDI_WAIT_S: u32 = 2;
 
 /// How long to wait for the disk holding the DDI: `ddiboot.timeout=` (`timeout_s`), or
 /// [`MEMORY_DDI_WAIT_S`] when the initramfs carries a DDI (`memory_ddi`) and the command
-/// line names neither the image nor the timeout.
-pub fn disk_wait_s(timeout_s: u32, image_given: bool, timeout_given: bool, memory_ddi: bool) -> u32 {
-    if memory_ddi && !image_given && !timeout_given {
+/// line leaves the image path and the timeout at their defaults (`defaults`).
+pub fn disk_wait_s(timeout_s: u32, defaults: bool, memory_ddi: bool) -> u32 {
+    if memory_ddi && defaults {
         return timeout_s.min(MEMORY_DDI_WAIT_S);
     }
     timeout_s
@@ -131,11 +131,11 @@ mod tests {
     }
 
     #[test]
-    fn the_wait_is_short_only_for_an_in_memory_ddi_and_nothing_asked() {
-        assert_eq!(disk_wait_s(30, false, false, true), MEMORY_DDI_WAIT_S);
-        assert_eq!(disk_wait_s(1, false, false, true), 1);
-        assert_eq!(disk_wait_s(30, false, false, false), 30);
-        assert_eq!(disk_wait_s(30, true, false, true), 30);
-        assert_eq!(disk_wait_s(60, false, true, true), 60);
+    fn the_wait_is_short_only_for_an_in_memory_ddi_and_the_defaults() {
+        assert_eq!(disk_wait_s(30, true, true), MEMORY_DDI_WAIT_S);
+        assert_eq!(disk_wait_s(30, true, false), 30);
+        assert_eq!(disk_wait_s(30, false, true), 30);
+        assert_eq!(disk_wait_s(60, false, true), 60);
+        assert_eq!(disk_wait_s(1, false, true), 1);
     }
 }

@@ -47,11 +47,11 @@ impl<T> Search<T> {
 
     /// Records what [`take`](Self::take) said to do with `found`.
     pub fn record(&mut self, take: Take, found: T) {
-        match take {
-            Take::Final => *self = Search::Found(found),
-            Take::Fallback => *self = Search::Fallback(found),
-            Take::Leave => {}
-        }
+        *self = match take {
+            Take::Final => Search::Found(found),
+            Take::Fallback => Search::Fallback(found),
+            Take::Leave => return,
+        };
     }
 
     /// Records that the ESP `esp` does not hold the image (or cannot be read).

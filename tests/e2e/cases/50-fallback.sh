@@ -27,7 +27,7 @@ if want memory; then
     boot_with "$W/initrd-mem.cpio" memory-nodisk "roothash=$hash ddiboot.timeout=1 $FAILFAST"
     check memory-nodisk "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+marker main-ddi" \
         "+using the in-memory DDI /ddiboot/rootfs.raw" "+loop[0-9]+"
-    # Neither ddiboot.image= nor ddiboot.timeout= given: a short wait, not the 30 s.
+    # ddiboot.image= and ddiboot.timeout= at their defaults: a short wait, not the 30 s.
     boot_with "$W/initrd-mem.cpio" memory-nodisk-short "roothash=$hash $FAILFAST"
     check memory-nodisk-short "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+marker main-ddi" \
         "+the initramfs carries a DDI: waiting 2 s for an ESP" "+waited 2 s" \
