@@ -433,7 +433,7 @@ fn add(
     for &u in name {
         let _ = c.path.push(u as u8);
     }
-    vol.extents_into(e, &mut c.extents)
+    vol.extents_into(e, &mut c.extents).map(|_| ())
 }
 
 /// Whole disks have no `partition` attribute in sysfs.

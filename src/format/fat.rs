@@ -114,8 +114,6 @@ pub enum FatError {
     ChainBad,
     /// The chain ends before the file size is covered.
     ChainTooShort,
-    /// The chain goes on after the file size is covered.
-    ChainTooLong,
     /// The chain loops back on itself.
     ChainCycle,
     /// The file has more than `MAX_EXTENTS` runs.
@@ -154,7 +152,6 @@ impl Show for FatError {
             ChainReserved => "reserved cluster in chain",
             ChainBad => "bad cluster in chain",
             ChainTooShort => "cluster chain shorter than the file",
-            ChainTooLong => "cluster chain longer than the file",
             ChainCycle => "cluster chain loops",
             TooFragmented => "file has too many extents",
         })
@@ -237,6 +234,30 @@ pub struct FatVolume<R: BlockReader> {
     win: [u8; FAT_WINDOW],
     win_start: u64,
     win_len: usize,
+}
+
+/// How a file's cluster chain ends after the clusters its size needs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ChainEnd {
+    /// With the end-of-chain mark, as it should.
+    AtSize,
+    /// It links on to more clusters (an interrupted truncate, a careless tool): they are
+    /// not part of the file; worth a warning.
+    PastSize,
+}
+
+/// The entries of `W` bytes (decoded by `value`) at the start of `entries` that hold
+/// `next`, `next + 1`, ..., up to `last`: returns the first value not found.
+fn count_run<const W: usize>(entries: &[u8], mut next: u32, last: u32, value: impl Fn(&[u8; W]) -> u32) -> u32 {
+    let all = entries.as_chunks::<W>().0;
+    let n = core::cmp::min(all.len(), last.wrapping_sub(next).wrapping_add(1) as usize);
+    for e in all.get(..n).unwrap_or(all) {
+        if value(e) != next {
+            break;
+        }
+        next += 1;
+    }
+    next
 }
 
 /// What a FAT entry says about the cluster after this one (§7.3).
@@ -414,7 +435,9 @@ impl<R: BlockReader> FatVolume<R> {
     }
 
     /// The file's data as device byte ranges in file order, merged where clusters are
-    /// contiguous; the lengths add up to exactly `entry.size` (§7.3 chain rules).
+    /// contiguous; the lengths add up to exactly `entry.size` (§7.3 chain rules). How the
+    /// chain ends after the clusters the size needs is dropped: see
+    /// [`extents_into`](Self::extents_into).
     pub fn extents(&mut self, entry: &DirEntry) -> Result<Extents, FatError> {
         let mut out = Extents::new();
         self.extents_into(entry, &mut out)?;
@@ -422,8 +445,19 @@ impl<R: BlockReader> FatVolume<R> {
     }
 
     /// [`extents`](Self::extents) into the caller's `out` (cleared first; a 1 KiB value
-    /// is cheaper to fill in place than to return, docs/size.md).
-    pub fn extents_into(&mut self, entry: &DirEntry, out: &mut Extents) -> Result<(), FatError> {
+    /// is cheaper to fill in place than to return, docs/size.md), and how the chain ends.
+    ///
+    /// The size is authoritative: the first ceil(size / cluster) clusters of the chain are
+    /// the file, every link up to and out of the last of them must be valid (§7.3), and a
+    /// chain that goes on after them is [`ChainEnd::PastSize`], not an error (Linux reads
+    /// by size, dosfsck truncates such chains; the caller should warn).
+    ///
+    /// Contiguous runs are followed in a tight loop over the FAT window ([`run_after`]);
+    /// the walk takes at most ceil(size / cluster) clusters, so it always ends, and a
+    /// loop among the clusters it takes is caught by Brent's method on the jumps.
+    ///
+    /// [`run_after`]: Self::run_after
+    pub fn extents_into(&mut self, entry: &DirEntry, out: &mut Extents) -> Result<ChainEnd, FatError> {
         use FatError::*;
         out.clear();
         if entry.is_dir() {
@@ -431,44 +465,80 @@ impl<R: BlockReader> FatVolume<R> {
         }
         let cb = self.cluster_bytes as u64;
         let size = entry.size as u64;
-        let want = div_ceil(size, cb); // clusters the chain must have
+        let want = div_ceil(size, cb); // clusters the file takes
         let mut c = entry.first_cluster;
         match (want, c) {
-            (0, 0) => return Ok(()),
-            (0, _) => return Err(ChainTooLong),
+            (0, 0) => return Ok(ChainEnd::AtSize),
+            (0, _) => return Ok(ChainEnd::PastSize),
             (_, 0) => return Err(ChainTooShort),
             _ => {}
         }
-        let mut off = self.cluster_offset(c)?;
         let mut brent = Brent::new(c);
-        let mut have = 1;
-        loop {
+        let mut have = 0u64; // clusters taken; < want at the top of the loop
+        let end = loop {
+            // Cluster `c` and the contiguous run after it, up to the size.
+            let off = self.cluster_offset(c)?;
+            let run = self.run_after(c, want - have - 1)?;
+            let len = (1 + run as u64) * cb;
             match out.last_mut() {
-                Some(e) if e.offset + e.len == off => e.len += cb,
-                _ => out.push(Extent { offset: off, len: cb }).map_err(|_| TooFragmented)?,
+                Some(e) if e.offset + e.len == off => e.len += len,
+                _ => out.push(Extent { offset: off, len }).map_err(|_| TooFragmented)?,
             }
-            match (self.link(c)?, have == want) {
-                (Link::End, true) => break,
-                (Link::End, false) => return Err(ChainTooShort),
-                (Link::Next(n), true) => {
-                    // Back into clusters already taken: a loop; elsewhere: too long.
-                    let at = self.cluster_offset(n)?;
-                    let seen = out.iter().any(|e| at >= e.offset && at < e.offset + e.len);
-                    return Err(if seen { ChainCycle } else { ChainTooLong });
-                }
-                (Link::Next(n), false) => {
+            have += 1 + run as u64;
+            c += run; // the last cluster taken (run_after stays within the cluster count)
+            let link = self.link(c)?;
+            if have == want {
+                break match link {
+                    Link::End => ChainEnd::AtSize,
+                    Link::Next(_) => ChainEnd::PastSize,
+                };
+            }
+            match link {
+                Link::End => return Err(ChainTooShort),
+                Link::Next(n) => {
                     brent.step(n)?;
                     c = n;
-                    off = self.cluster_offset(c)?;
-                    have += 1;
                 }
             }
-        }
+        };
         // The last cluster is only partly used: want*cb - size < cb <= its extent's length.
         if let Some(e) = out.last_mut() {
             e.len -= want * cb - size;
         }
-        Ok(())
+        Ok(end)
+    }
+
+    /// How many clusters after `c` follow it in order (each FAT entry links to the next
+    /// cluster number), at most `limit` and never past the last cluster. Whole entries
+    /// are compared in the window, a few instructions each (FAT16/32; FAT12 volumes are
+    /// small and take one link at a time). The numbers only grow: no loop is possible.
+    fn run_after(&mut self, c: u32, limit: u64) -> Result<u32, FatError> {
+        let width = match self.fat_type {
+            FatType::Fat12 => return Ok(0),
+            FatType::Fat16 => 2,
+            FatType::Fat32 => 4,
+        };
+        // Entry `k` holds `k + 1` in a run; the last link may name cluster count + 1.
+        let last = core::cmp::min(c as u64 + limit, self.cluster_count as u64 + 1) as u32;
+        let mut next = c + 1; // what entry `next - 1` must hold
+        while next <= last {
+            let at = (next - 1) as u64 * width;
+            self.load(at)?;
+            let from = (at - self.win_start) as usize;
+            let Some(entries) = self.win.get(from..self.win_len) else { break };
+            let found = if width == 4 {
+                count_run(entries, next, last, |e: &[u8; 4]| u32::from_le_bytes(*e) & 0x0FFF_FFFF)
+            } else {
+                count_run(entries, next, last, |e: &[u8; 2]| u16::from_le_bytes(*e) as u32)
+            };
+            // Stopped inside the window: a jump, the end, or the limit.
+            let stopped = found < next + (entries.len() / width as usize) as u32;
+            next = found;
+            if stopped {
+                break;
+            }
+        }
+        Ok(next - 1 - c)
     }
 
     /// Device byte offset of cluster `c`, which must be a valid data cluster (§7.2).
@@ -480,21 +550,27 @@ impl<R: BlockReader> FatVolume<R> {
         Ok(self.base + self.data_start + (c as u64 - 2) * self.cluster_bytes as u64)
     }
 
+    /// Makes the window hold FAT byte `at` (the aligned [`FAT_WINDOW`] around it).
+    fn load(&mut self, at: u64) -> Result<(), FatError> {
+        if at.wrapping_sub(self.win_start) < self.win_len as u64 {
+            return Ok(());
+        }
+        if at >= self.fat_len {
+            return Err(FatError::ClusterOutOfRange);
+        }
+        let start = at - at % FAT_WINDOW as u64;
+        let len = core::cmp::min(FAT_WINDOW as u64, self.fat_len - start) as usize;
+        self.win_len = 0;
+        let buf = self.win.get_mut(..len).ok_or(FatError::ClusterOutOfRange)?;
+        self.dev.read_at(self.base + self.fat_start + start, buf)?;
+        self.win_start = start;
+        self.win_len = len;
+        Ok(())
+    }
+
     /// One byte of the active FAT, through the window.
     fn fat_byte(&mut self, at: u64) -> Result<u8, FatError> {
-        let rel = at.wrapping_sub(self.win_start);
-        if rel >= self.win_len as u64 {
-            if at >= self.fat_len {
-                return Err(FatError::ClusterOutOfRange);
-            }
-            let start = at - at % FAT_WINDOW as u64;
-            let len = core::cmp::min(FAT_WINDOW as u64, self.fat_len - start) as usize;
-            self.win_len = 0;
-            let buf = self.win.get_mut(..len).ok_or(FatError::ClusterOutOfRange)?;
-            self.dev.read_at(self.base + self.fat_start + start, buf)?;
-            self.win_start = start;
-            self.win_len = len;
-        }
+        self.load(at)?;
         let i = at.wrapping_sub(self.win_start) as usize;
         self.win.get(i).copied().ok_or(FatError::ClusterOutOfRange)
     }
@@ -1009,9 +1085,15 @@ mod tests {
     }
 
     fn extents_of(img: &Img, path: &str) -> Result<Extents, FatError> {
+        chain_of(img, path).map(|(x, _)| x)
+    }
+
+    fn chain_of(img: &Img, path: &str) -> Result<(Extents, ChainEnd), FatError> {
         let mut v = img.vol();
         let e = v.lookup(path.as_bytes())?;
-        v.extents(&e)
+        let mut out = Extents::new();
+        let end = v.extents_into(&e, &mut out)?;
+        Ok((out, end))
     }
 
     const ALL: [FatType; 3] = [FatType::Fat12, FatType::Fat16, FatType::Fat32];
@@ -1159,11 +1241,12 @@ mod tests {
     #[test]
     fn chain_cycles() {
         for ty in ALL {
-            // A loop right after the last cluster the size needs.
+            // A loop right after the last cluster the size needs: the file is intact.
             let mut img = Img::new(ty);
             img.file(0, None, b"LOOP    BIN", &data(1536, 0), &[10, 11, 20]);
             img.set_fat(20, 10);
-            assert_eq!(extents_of(&img, "loop.bin").unwrap_err(), FatError::ChainCycle, "{ty:?}");
+            let (x, end) = chain_of(&img, "loop.bin").unwrap();
+            assert_eq!((x.len(), end), (2, ChainEnd::PastSize), "{ty:?}");
             // A short loop inside a big file is caught long before the step cap.
             img.put(img.dir_at(0).0 + 28, &(1u32 << 20).to_le_bytes());
             img.set_fat(20, 11);
@@ -1205,7 +1288,9 @@ mod tests {
             img.set_fat(11, 12);
             assert_eq!(extents_of(&img, "f.bin").unwrap().len(), 1);
             img.set_fat(12, count + 1); // after the last cluster: a valid link, one too many
-            assert_eq!(extents_of(&img, "f.bin").unwrap_err(), FatError::ChainTooLong);
+            assert_eq!(chain_of(&img, "f.bin").unwrap().1, ChainEnd::PastSize);
+            img.set_fat(12, count + 2); // after the last cluster: an invalid link
+            assert_eq!(extents_of(&img, "f.bin").unwrap_err(), FatError::ClusterOutOfRange);
             img.set_fat(12, 0); // after the last cluster: free instead of end of chain
             assert_eq!(extents_of(&img, "f.bin").unwrap_err(), FatError::ChainFree);
             // First cluster out of range.
@@ -1232,9 +1317,44 @@ mod tests {
         img.file(0, None, b"ZEROSZ     ", &[], &[]);
         img.put(img.dir_at(0).0 + 96 + 26, &30u16.to_le_bytes()); // size 0, cluster 30
         assert_eq!(extents_of(&img, "short").unwrap_err(), FatError::ChainTooShort);
-        assert_eq!(extents_of(&img, "long").unwrap_err(), FatError::ChainTooLong);
+        let (x, end) = chain_of(&img, "long").unwrap();
+        assert_eq!(x.as_slice(), &[Extent { offset: img.cluster_at(20) as u64, len: 512 }]);
+        assert_eq!(end, ChainEnd::PastSize);
         assert_eq!(extents_of(&img, "zerocl").unwrap_err(), FatError::ChainTooShort);
-        assert_eq!(extents_of(&img, "zerosz").unwrap_err(), FatError::ChainTooLong);
+        assert_eq!(chain_of(&img, "zerosz").unwrap(), (Extents::new(), ChainEnd::PastSize));
+        // The link out of the last cluster the size needs must be valid too.
+        img.set_fat(20, 0);
+        assert_eq!(extents_of(&img, "long").unwrap_err(), FatError::ChainFree);
+    }
+
+    #[test]
+    fn runs_across_windows_up_to_the_last_cluster() {
+        for ty in ALL {
+            let mut img = Img::new(ty);
+            let count = img.vol().cluster_count();
+            // Runs across the 4 KiB window edges (FAT32 entry 1024, FAT16 2048, FAT12
+            // 2730), a jump back, and a run ending at the last cluster, count + 1.
+            let mut chain: Vec<u32> = (1000..1100).chain(2000..2100).chain(2700..2800).collect();
+            chain.extend(50..60);
+            chain.extend(count - 40..=count + 1);
+            let d = data(chain.len() * 512 - 100, 3);
+            img.file(0, None, b"RUNS    BIN", &d, &chain);
+            let (x, end) = chain_of(&img, "runs.bin").unwrap();
+            assert_eq!(end, ChainEnd::AtSize);
+            let starts: Vec<u64> = x.iter().map(|e| e.offset).collect();
+            let want: Vec<u64> = [1000, 2000, 2700, 50, count - 40].iter().map(|&c| img.cluster_at(c) as u64).collect();
+            assert_eq!(starts, want, "{ty:?}");
+            assert_eq!(read_back(&img.buf, &x), d);
+            // The same chain one cluster longer than the size: the last link is a jump.
+            img.set_fat(count + 1, 7);
+            img.set_fat(7, img.eoc());
+            assert_eq!(chain_of(&img, "runs.bin").unwrap().1, ChainEnd::PastSize);
+            // A size that ends inside a run: the run is cut there.
+            img.put(img.dir_at(0).0 + 28, &(150u32 * 512).to_le_bytes());
+            let (x, end) = chain_of(&img, "runs.bin").unwrap();
+            assert_eq!(end, ChainEnd::PastSize);
+            assert_eq!(x.iter().map(|e| e.len).collect::<Vec<_>>(), [100 * 512, 50 * 512]);
+        }
     }
 
     #[test]
