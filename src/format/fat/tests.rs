@@ -265,6 +265,58 @@ fn runs_across_windows_up_to_the_last_cluster() {
     }
 }
 
+/// Random chains of runs and jumps (distinct clusters), each type: the extents are the
+/// chain's clusters merged where consecutive, cut at a random size.
+#[test]
+fn random_chains_match_a_plain_walk() {
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rnd = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for ty in ALL {
+        for round in 0..40 {
+            let mut img = Img::new(ty);
+            let count = img.vol().cluster_count() as u64;
+            // Blocks of 64 clusters from 100 on, taken in random order, a random run each.
+            let mut blocks: Vec<u64> = (0..(count - 100) / 64).collect();
+            let mut chain = Vec::new();
+            for _ in 0..1 + rnd(40) {
+                let b = blocks.swap_remove(rnd(blocks.len() as u64) as usize);
+                let start = 100 + 64 * b + rnd(8);
+                let len = 1 + rnd(if round % 2 == 0 { 56 } else { 3 });
+                chain.extend((start..start + len).map(|c| c as u32));
+            }
+            let size = (chain.len() as u64 - 1) * 512 + 1 + rnd(512);
+            img.file(0, None, b"R       BIN", &[], &chain);
+            img.put(img.dir_at(0).0 + 28, &(size as u32).to_le_bytes());
+            let mut want: Vec<Extent> = Vec::new();
+            for &c in &chain {
+                let off = img.cluster_at(c) as u64;
+                match want.last_mut() {
+                    Some(e) if e.offset + e.len == off => e.len += 512,
+                    _ => want.push(Extent { offset: off, len: 512 }),
+                }
+            }
+            if let Some(e) = want.last_mut() {
+                e.len -= chain.len() as u64 * 512 - size;
+            }
+            match chain_of(&img, "r.bin") {
+                Ok((x, end)) => {
+                    assert_eq!(x.as_slice(), want.as_slice(), "{ty:?} round {round}");
+                    assert_eq!(end, ChainEnd::AtSize);
+                }
+                Err(e) => {
+                    assert_eq!(e, FatError::TooFragmented, "{ty:?} round {round}");
+                    assert!(want.len() > crate::format::block::MAX_EXTENTS);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn fat12_entries_straddling_sector_and_window() {
     let mut img = Img::new(FatType::Fat12);
