@@ -102,11 +102,9 @@ impl<R: BlockReader> FatVolume<R> {
     /// chain that goes on after them is [`ChainEnd::PastSize`], not an error (Linux reads
     /// by size, dosfsck truncates such chains; the caller should warn).
     ///
-    /// Contiguous runs are followed in a tight loop over the FAT window ([`run_after`]);
+    /// Contiguous runs are followed in a tight loop over the FAT window (`run_after`);
     /// the walk takes at most ceil(size / cluster) clusters, so it always ends, and a
     /// loop among the clusters it takes is caught by Brent's method on the jumps.
-    ///
-    /// [`run_after`]: Self::run_after
     pub fn extents_into(&mut self, entry: &DirEntry, out: &mut Extents) -> Result<ChainEnd, FatError> {
         use FatError::*;
         out.clear();
