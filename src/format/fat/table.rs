@@ -8,6 +8,9 @@ use crate::format::block::{div_ceil, BlockReader, Extent, Extents};
 /// chain costs one read per window, not one per cluster.
 pub(super) const FAT_WINDOW: usize = 4096;
 
+/// The FAT32 bad-cluster mark; entries above it end a chain (§7.3).
+const BAD_FAT32: u32 = 0x0FFF_FFF7;
+
 /// How a file's cluster chain ends after the clusters its size needs.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ChainEnd {
@@ -166,8 +169,11 @@ impl<R: BlockReader> FatVolume<R> {
             FatType::Fat16 => 2,
             FatType::Fat32 => 4,
         };
-        // Entry `k` holds `k + 1` in a run; the last link may name cluster count + 1.
-        let last = core::cmp::min(c as u64 + limit, self.cluster_count as u64 + 1) as u32;
+        // Entry `k` holds `k + 1` in a run; the last link may name cluster count + 1, and
+        // never a value `link` reads as bad or end of chain (a BPB may claim more FAT32
+        // clusters than 0x0FFFFFF5, the format's limit).
+        let max = core::cmp::min(self.cluster_count as u64 + 1, BAD_FAT32 as u64 - 1);
+        let last = core::cmp::min(c as u64 + limit, max) as u32;
         let mut next = c + 1; // what entry `next - 1` must hold
         while next <= last {
             let at = (next - 1) as u64 * width;
@@ -229,7 +235,7 @@ impl<R: BlockReader> FatVolume<R> {
         let (at, width, bad) = match self.fat_type {
             FatType::Fat12 => (n + n / 2, 2, 0xFF7),
             FatType::Fat16 => (n * 2, 2, 0xFFF7),
-            FatType::Fat32 => (n * 4, 4, 0x0FFF_FFF7),
+            FatType::Fat32 => (n * 4, 4, BAD_FAT32),
         };
         let mut v = 0u32;
         // Usually the whole entry is in the window: one slice, no per-byte calls. An

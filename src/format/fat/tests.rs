@@ -4,7 +4,7 @@ use super::dir::{checksum, render_short, NT_LOWER_BASE, NT_LOWER_EXT};
 use super::name::{long_matches, utf8_next};
 use super::test_image::*;
 use super::*;
-use crate::format::block::{Extent, Extents, ReadError, SliceReader};
+use crate::format::block::{BlockReader, Extent, Extents, ReadError, SliceReader};
 
 #[test]
 fn types_and_geometry() {
@@ -315,6 +315,77 @@ fn random_chains_match_a_plain_walk() {
             }
         }
     }
+}
+
+/// A FAT32 volume whose BPB claims more clusters than FAT32 can number (0x0FFFFFF8),
+/// generated on the fly (its FAT alone is 1 GiB): a run of entries holding `k + 1` must
+/// stop where the value is the bad-cluster mark, as a single link would.
+#[test]
+fn runs_stop_at_the_bad_cluster_mark() {
+    struct Synthetic {
+        boot: [u8; 512],
+        dir: [u8; 32],
+        fat_start: u64,
+        fat_end: u64,
+        data_start: u64,
+        first: u32,
+    }
+    impl BlockReader for Synthetic {
+        fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+            for (i, b) in buf.iter_mut().enumerate() {
+                let o = offset + i as u64;
+                *b = if o < 512 {
+                    self.boot[o as usize]
+                } else if (self.fat_start..self.fat_end).contains(&o) {
+                    let k = ((o - self.fat_start) / 4) as u32;
+                    let v = match k {
+                        0..=2 => 0x0FFF_FFFF,
+                        _ if (self.first..self.first + 16).contains(&k) => k + 1,
+                        _ => 0,
+                    };
+                    v.to_le_bytes()[((o - self.fat_start) % 4) as usize]
+                } else if (self.data_start..self.data_start + 32).contains(&o) {
+                    self.dir[(o - self.data_start) as usize]
+                } else {
+                    0
+                };
+            }
+            Ok(())
+        }
+        fn size(&self) -> u64 {
+            u64::MAX
+        }
+    }
+    let count: u64 = 0x0FFF_FFF8;
+    let rsvd = 32u64;
+    let fat_sz = (count + 2) * 4 / 512 + 1;
+    let tot = rsvd + fat_sz + count;
+    let mut boot = [0u8; 512];
+    boot[11..13].copy_from_slice(&512u16.to_le_bytes());
+    boot[13] = 1;
+    boot[14..16].copy_from_slice(&(rsvd as u16).to_le_bytes());
+    boot[16] = 1;
+    boot[32..36].copy_from_slice(&(tot as u32).to_le_bytes());
+    boot[36..40].copy_from_slice(&(fat_sz as u32).to_le_bytes());
+    boot[44..48].copy_from_slice(&2u32.to_le_bytes());
+    boot[510] = 0x55;
+    boot[511] = 0xAA;
+    let first = 0x0FFF_FFF0;
+    let dir = short_entry(b"TOP     BIN", 0x20, first, 16 * 512);
+    let disk = Synthetic {
+        boot,
+        dir,
+        fat_start: rsvd * 512,
+        fat_end: (rsvd + fat_sz) * 512,
+        data_start: (rsvd + fat_sz) * 512,
+        first,
+    };
+    let mut v = FatVolume::open(disk, 0, tot * 512).unwrap();
+    assert_eq!((v.fat_type(), v.cluster_count() as u64), (FatType::Fat32, count));
+    let e = v.lookup(b"top.bin").unwrap();
+    assert_eq!(e.first_cluster, first);
+    // 0x0FFFFFF0 -> ... -> 0x0FFFFFF6, whose entry holds 0x0FFFFFF7: bad.
+    assert_eq!(v.extents(&e), Err(FatError::ChainBad));
 }
 
 #[test]
