@@ -2,7 +2,8 @@
 //! zeros, so a 256 KiB seed stands for a 33 MiB FAT32 ESP). `FatVolume::open`, then a
 //! bounded walk of the tree with `list_dir`, `lookup` of every ASCII-named entry and of
 //! some fixed paths, and `extents_into` of every file. Extents must add up to the file size,
-//! lie on the device and be merged where contiguous.
+//! lie on the device and be merged where contiguous, and a second walk of the same file
+//! (with the FAT window the first left) must give the same answer.
 #![no_main]
 
 mod common;
@@ -41,7 +42,13 @@ fn ascii(e: &DirEntry) -> Option<Vec<u8>> {
 /// link at a time), whose result must add up to the size whatever the chain does after it.
 fn check_extents<R: ddiboot::format::block::BlockReader>(vol: &mut FatVolume<R>, e: &DirEntry) {
     let mut x = Extents::new();
-    match vol.extents_into(e, &mut x) {
+    let result = vol.extents_into(e, &mut x);
+    // The FAT window the walk leaves behind must not change the next walk's answer.
+    let mut again = Extents::new();
+    let second = vol.extents_into(e, &mut again);
+    assert_eq!(result.map(|_| &x), second.map(|_| &again), "a second walk differs");
+    assert_eq!(result.ok(), second.ok());
+    match result {
         Ok(end) => {
             let _: ChainEnd = end;
             assert!(!e.is_dir());
