@@ -106,8 +106,10 @@ impl<R: BlockReader> FatVolume<R> {
     /// by size, dosfsck truncates such chains; the caller should warn).
     ///
     /// Contiguous runs are followed in a tight loop over the FAT window (`run_after`);
-    /// the walk takes at most ceil(size / cluster) clusters, so it always ends, and a
-    /// loop among the clusters it takes is caught by Brent's method on the jumps.
+    /// the walk takes at most ceil(size / cluster) clusters, so it always ends. A loop is
+    /// caught by Brent's method on the jumps between runs once it comes round (a loop the
+    /// size cuts short before that maps some clusters twice, as Linux would read them;
+    /// dm-verity judges the content).
     pub fn extents_into(&mut self, entry: &DirEntry, out: &mut Extents) -> Result<ChainEnd, FatError> {
         use FatError::*;
         out.clear();
