@@ -48,11 +48,17 @@ impl Esp {
         run("mcopy", &["-o", "-i", &self.img(), src.to_str().unwrap(), &format!("::{path}")]);
     }
 
-    /// Breaks `path`'s cluster chain: its first cluster's FAT16 entry (in every FAT)
-    /// becomes 0, "free", as an interrupted write or a careless tool leaves it.
-    fn break_chain(&self, path: &str) {
+    /// The first and last cluster of `path`, a file written in one run (mshowfat `<a-b>`).
+    fn run_of(&self, path: &str) -> (u64, u64) {
         let shown = run("mshowfat", &["-i", &self.img(), &format!("::{path}")]);
-        let first: u64 = shown.split('<').nth(1).unwrap().split(['-', '>']).next().unwrap().parse().unwrap();
+        let run = shown.split('<').nth(1).unwrap().split('>').next().unwrap();
+        let mut ends = run.split('-').map(|n| n.trim().parse::<u64>().unwrap());
+        let first = ends.next().unwrap();
+        (first, ends.next().unwrap_or(first))
+    }
+
+    /// Sets the FAT16 entry of `cluster` to `value` in every FAT.
+    fn set_entry(&self, cluster: u64, value: u16) {
         let f = fs::OpenOptions::new().read(true).write(true).open(&self.disk).unwrap();
         let mut bs = [0u8; 512];
         f.read_exact_at(&mut bs, PART).unwrap();
@@ -61,8 +67,22 @@ impl Esp {
         let fats = bs[16] as u64;
         let fat_sectors = u16::from_le_bytes([bs[22], bs[23]]) as u64;
         for i in 0..fats {
-            f.write_all_at(&[0, 0], PART + (reserved + i * fat_sectors) * bps + first * 2).unwrap();
+            f.write_all_at(&value.to_le_bytes(), PART + (reserved + i * fat_sectors) * bps + cluster * 2).unwrap();
         }
+    }
+
+    /// Breaks `path`'s cluster chain: its first cluster's FAT16 entry (in every FAT)
+    /// becomes 0, "free", as an interrupted write or a careless tool leaves it.
+    fn break_chain(&self, path: &str) {
+        self.set_entry(self.run_of(path).0, 0);
+    }
+
+    /// Makes `path`'s chain go on one cluster past its size (the free cluster after its
+    /// last one), as an interrupted truncate leaves it.
+    fn extend_chain(&self, path: &str) {
+        let (_, last) = self.run_of(path);
+        self.set_entry(last, (last + 1) as u16);
+        self.set_entry(last + 1, 0xffff);
     }
 
     /// The candidates for `image`, their paths, and the notes as text.
@@ -75,6 +95,7 @@ impl Esp {
             notes.push(match n {
                 Note::LeftOut(e) => format!("left out {}", String::from_utf16_lossy(e.name())),
                 Note::Unreadable(p, e) => format!("unreadable {} {e:?}", String::from_utf8_lossy(p)),
+                Note::ChainPastSize(p) => format!("past size {}", String::from_utf8_lossy(p)),
             })
         });
         (r.map(|()| out), notes)
@@ -214,4 +235,21 @@ fn the_path_is_kept_whole() {
     esp.put(&long, &data(7));
     let (r, _) = esp.collect(&format!("/EFI/Linux/{}_*.raw", "v".repeat(100)));
     assert_eq!(paths(&r.unwrap()), [long]);
+}
+
+#[test]
+fn a_chain_longer_than_the_size_is_used_up_to_the_size() {
+    let esp = Esp::new();
+    esp.put("/EFI/Linux/rootfs_1.raw", &data(1));
+    esp.put("/EFI/Linux/rootfs_2.raw", &data(2));
+    esp.extend_chain("/EFI/Linux/rootfs_2.raw");
+    let (r, notes) = esp.collect("/EFI/Linux/rootfs_*.raw");
+    let c = r.unwrap();
+    assert_eq!(paths(&c), ["/EFI/Linux/rootfs_2.raw", "/EFI/Linux/rootfs_1.raw"]);
+    assert_eq!(notes, ["past size /EFI/Linux/rootfs_2.raw"]);
+    // The extents cover the size, no more: the file reads back as written.
+    assert_eq!(esp.read_back(&c[0]), data(2));
+    let (r, notes) = esp.collect("/EFI/Linux/rootfs_2.raw");
+    assert_eq!(paths(&r.unwrap()), ["/EFI/Linux/rootfs_2.raw"]);
+    assert_eq!(notes, ["past size /EFI/Linux/rootfs_2.raw"]);
 }

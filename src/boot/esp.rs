@@ -212,6 +212,10 @@ impl<'a> EspLocator<'a> {
                             warn!("more than ", MAX_CANDIDATES, " versions of the DDI; leaving out ", e)
                         }
                         Note::Unreadable(path, e) => warn!("skipping ", Untrusted(path), ": ", e),
+                        Note::ChainPastSize(path) => warn!(
+                            Untrusted(path),
+                            ": its cluster chain goes on past its size; using the clusters the size covers"
+                        ),
                     })
                 });
                 if let Err(e) = found {

@@ -1,7 +1,7 @@
 //! Little-endian fields of on-disk records: the GPT header and entries, the FAT boot sector
 //! and directory entries, the verity superblock, filesystem superblocks.
 //!
-//! Two forms: [`u16`]/[`u32`]/[`u64`]/[`bytes`] for fixed-size records read at constant
+//! Two forms: [`u16()`]/[`u32()`]/[`u64()`]/[`bytes`] for fixed-size records read at constant
 //! offsets, where the bounds check is resolved at compile time (no panic path, no code)
 //! and the zero returned past the end is never reached; and `get_*` for buffers whose
 //! length varies, where past the end is `None`.

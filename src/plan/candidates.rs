@@ -10,7 +10,7 @@
 //! others stay candidates.
 
 use crate::format::block::{BlockReader, Extents};
-use crate::format::fat::{DirEntry, FatError, FatVolume};
+use crate::format::fat::{ChainEnd, DirEntry, FatError, FatVolume};
 use crate::format::version::{self, Versioned};
 use core::cmp::Ordering;
 
@@ -33,6 +33,10 @@ pub enum Note<'a> {
     LeftOut(&'a DirEntry),
     /// This version's extents cannot be read: it is skipped, the others stay.
     Unreadable(&'a [u8], FatError),
+    /// This file's cluster chain goes on past its size: the clusters that hold the size
+    /// are used (as Linux reads the file; dosfsck would cut the chain), dm-verity judges
+    /// the content.
+    ChainPastSize(&'a [u8]),
 }
 
 /// The last path component.
@@ -92,7 +96,7 @@ pub fn collect<R: BlockReader>(
     out.clear();
     let Some(pat) = Pattern::of(image) else {
         let entry = vol.lookup(image)?;
-        return add(vol, out, image, &[], &entry);
+        return add(vol, out, image, &[], &entry, note);
     };
     let mut kept: heapless::Vec<DirEntry, MAX_CANDIDATES> = heapless::Vec::new();
     vol.list_dir(pat.dir, &mut |e| {
@@ -116,7 +120,7 @@ pub fn collect<R: BlockReader>(
     })?;
     let mut last = FatError::NotFound;
     for e in &kept {
-        if let Err(err) = add(vol, out, pat.dir, e.name(), e) {
+        if let Err(err) = add(vol, out, pat.dir, e.name(), e, note) {
             if let Some(c) = out.pop() {
                 note(Note::Unreadable(&c.path, err));
             }
@@ -136,6 +140,7 @@ fn add<R: BlockReader>(
     dir: &[u8],
     name: &[u16],
     e: &DirEntry,
+    note: &mut dyn FnMut(Note),
 ) -> Result<(), FatError> {
     // Filled in place: a `Candidate` is ~1.2 KiB.
     if out.push(Candidate { path: heapless::Vec::new(), extents: Extents::new() }).is_err() {
@@ -148,7 +153,10 @@ fn add<R: BlockReader>(
     for &u in name {
         let _ = c.path.push(u as u8);
     }
-    vol.extents_into(e, &mut c.extents)
+    if vol.extents_into(e, &mut c.extents)? == ChainEnd::PastSize {
+        note(Note::ChainPastSize(&c.path));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
