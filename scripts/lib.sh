@@ -13,6 +13,8 @@
 #                   "not ELF"/"ELF machine N"); pe_arch F the same for a PE
 #                   (EFI) image, kernel_arch F for a kernel image
 #   apt_download DIR PKG...  apt-get download into DIR, sandboxed as _apt
+#   with_progress LOG REGEX LABEL CMD...  run CMD (output to LOG), saying every
+#                   10 s how long it has run and its last LOG line matching REGEX
 #   strip_terminal_codes     a filter: drops the escape sequences firmware
 #                   writes to a serial console (OVMF clears the screen) and CRs
 
@@ -226,4 +228,24 @@ apt_download() {
 strip_terminal_codes() {
     LC_ALL=C sed -u -e 's/\x1b\[[0-9;=?]*[@-~]//g' -e 's/\x1b[()][0-9A-Za-z]//g' \
         -e 's/\x1b.//g' -e 's/[\x00-\x08\x0b-\x1f\x7f]//g'
+}
+
+# with_progress LOG REGEX LABEL COMMAND...: runs COMMAND with its output in LOG and,
+# while it runs, logs every 10 s "LABEL: N s" and the last line of LOG that matches
+# REGEX (how far along it is, where the command says so). Returns COMMAND's status.
+with_progress() {
+    local logf=$1 re=$2 label=$3 pid t=0 rc=0 last
+    shift 3
+    "$@" >"$logf" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        t=$((t + 1))
+        if ((t % 10 == 0)) && kill -0 "$pid" 2>/dev/null; then
+            last=$(grep -a -E -- "$re" "$logf" 2>/dev/null | tail -n 1 | cut -c1-110)
+            log "$label: ${t} s${last:+, at: $last}"
+        fi
+    done
+    wait "$pid" || rc=$?
+    return "$rc"
 }
