@@ -15,6 +15,8 @@
 #   apt_download DIR PKG...  apt-get download into DIR, sandboxed as _apt
 #   with_progress LOG REGEX LABEL CMD...  run CMD (output to LOG), saying every
 #                   10 s how long it has run and its last LOG line matching REGEX
+#   host_tool NAME  builds the host tool NAME of tools/ (cargo, release, the host's
+#                   target) if needed and prints its path
 #   strip_terminal_codes     a filter: drops the escape sequences firmware
 #                   writes to a serial console (OVMF clears the screen) and CRs
 
@@ -49,7 +51,7 @@ tool_package() {
         file) echo file ;;
         tar) echo tar ;;
         busybox) echo busybox-static ;;
-        depmod | modinfo) echo kmod ;;
+        depmod | modinfo | modprobe) echo kmod ;;
         truncate | dd | sha256sum | stat | install | sort | od) echo coreutils ;;
         awk) echo mawk ;;
         find) echo findutils ;;
@@ -248,4 +250,16 @@ with_progress() {
     done
     wait "$pid" || rc=$?
     return "$rc"
+}
+
+# host_tool NAME: the path of tools/'s binary NAME, built first (a no-op when it is
+# up to date). Cargo's output goes to stderr.
+host_tool() {
+    local top
+    top=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+    command -v cargo >/dev/null || PATH=$HOME/.cargo/bin:$PATH
+    command -v cargo >/dev/null || die "no Rust toolchain (cargo) to build $1: install rustup (https://rustup.rs)"
+    (cd -- "$top" && cargo build --release --quiet --locked -p ddiboot-tools --bin "$1" >&2) ||
+        die "building the host tool $1 (tools/) failed"
+    printf '%s\n' "${CARGO_TARGET_DIR:-$top/target}/release/$1"
 }

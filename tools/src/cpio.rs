@@ -198,7 +198,7 @@ pub fn write(out: &mut impl Write, entries: &mut [Entry], mtime: u32) -> Result<
             }
         }
     }
-    let t = header(0, 0, 1, 0, 0, (0, 0), "TRAILER!!!")?;
+    let t = header(0, 0, 1, mtime, 0, (0, 0), "TRAILER!!!")?;
     w.write_all(&t).map_err(io("writing the archive"))?;
     w.pad(512).map_err(io("writing the archive"))?;
     w.flush().map_err(io("writing the archive"))?;
