@@ -18,7 +18,8 @@ if want by-hand-readme; then
         : >"$W/by-hand-readme.log"
     else
         printf '%s\n' "$block" >"$W/by-hand.sh"
-        (cd "$top" && PATH=$HOME/.cargo/bin:$PATH bash -euo pipefail "$W/by-hand.sh") \
+        # As a user runs it: qemu-boot prints its verdict (no DDIBOOT_VERDICT=quiet).
+        (cd "$top" && PATH=$HOME/.cargo/bin:$PATH env -u DDIBOOT_VERDICT bash -euo pipefail "$W/by-hand.sh") \
             >"$W/by-hand-readme.log" 2>&1 || echo "    the README's by-hand block failed (exit $?)"
     fi
     check by-hand-readme "+qemu-boot: PASS: DDIBOOT-STAGE2: reached" "${STAGE2_OK[@]}" "${VERIFIED[@]}" \
