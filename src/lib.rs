@@ -11,7 +11,7 @@
 //!   verity superblock, filesystem magics, version strings) that read through
 //!   [`format::block::BlockReader`], tested on the host and fuzzed;
 //! - shared helpers: [`text`] (the fixed line buffer every message is built in),
-//!   [`errno`] (the kernel's error numbers), [`initramfs`] (the paths the host tools
+//!   [`errno`] (the kernel's error numbers), [`devno`] (`major:minor`), [`initramfs`] (the paths the host tools
 //!   and ddiboot agree on).
 //!
 //! Everything read from the ESP is hostile until dm-verity vouches for it: the format
@@ -21,6 +21,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod devno;
 pub mod errno;
 pub mod initramfs;
 pub mod text;

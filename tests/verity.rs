@@ -89,7 +89,8 @@ fn check(f: &Formatted, want_alg: HashAlg) -> String {
     assert_eq!(p.hash_start_block, 1);
     assert_eq!(p.data_sectors() * 512, sb.data_blocks * sb.data_block_size as u64);
     let mut t = TableBuf::new();
-    p.write_table((7, 0), (7, 1), VerityOptions::NONE, &mut t).unwrap();
+    p.write_table(ddiboot::devno::DevNo::new(7, 0), ddiboot::devno::DevNo::new(7, 1), VerityOptions::NONE, &mut t)
+        .unwrap();
     let want = format!(
         "1 7:0 7:1 {} {} {} 1 {} {} {}",
         sb.data_block_size,

@@ -10,6 +10,7 @@
 mod common;
 
 use common::show;
+use ddiboot::devno::DevNo;
 use ddiboot::format::block::SliceReader;
 use ddiboot::format::verity::{
     hash_start_block, hash_tree_blocks, parse_options, parse_superblock, read_superblock, HashAlg, TableBuf,
@@ -36,7 +37,7 @@ impl<'a> Cursor<'a> {
 
 fn check_table(p: &VerityParams, opts: VerityOptions, devs: ((u32, u32), (u32, u32))) {
     let mut out = TableBuf::new();
-    match p.write_table(devs.0, devs.1, opts, &mut out) {
+    match p.write_table(DevNo::new(devs.0 .0, devs.0 .1), DevNo::new(devs.1 .0, devs.1 .1), opts, &mut out) {
         Ok(()) => {
             let t = out.as_bytes();
             assert!(!t.is_empty() && t.len() <= TABLE_MAX);

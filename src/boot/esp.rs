@@ -372,7 +372,7 @@ fn partition_dev(disk: &[u8], number: u32, start: u64) -> Option<DevNo> {
         return None;
     }
     let (major, minor) = attr(b"dev")?;
-    Some((major as u32, minor as u32))
+    Some(DevNo::new(major as u32, minor as u32))
 }
 
 /// The DDI file, or for a pattern every matching version (the first MAX_CANDIDATES in

@@ -136,10 +136,7 @@ fn linear(dm: &DmControl, name: &[u8], (disk, base): (DevNo, u64), extents: &[Ex
         let Some(offset) = e.offset.checked_sub(base) else {
             return Err(Error::new(Step::MapImage, "mapping", name, Cause::Msg("extent outside the partition")));
         };
-        let mut p = Line::new();
-        p.push_u64(disk.0 as u64);
-        p.push_byte(b':');
-        p.push_u64(disk.1 as u64);
+        let mut p = Line::of(&disk);
         p.push_byte(b' ');
         p.push_u64(offset / 512);
         t.push(e.len / 512, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name)?;
@@ -151,7 +148,7 @@ fn linear(dm: &DmControl, name: &[u8], (disk, base): (DevNo, u64), extents: &[Ex
 /// dm-verity when verified, so the magic read is already checked).
 fn finish(dev: DevNo, verified: bool) -> Result<MappedRoot, Error> {
     let mut minor = Line::new();
-    minor.push_u64(dev.1 as u64);
+    minor.push_u64(dev.minor as u64);
     let path = CPath::join(&[b"/dev/dm-", minor.as_bytes()])
         .ok_or_else(|| Error::new(Step::MountRoot, "device", b"", Cause::Msg("name too long")))?;
     let mut d = Device::open_path(&path).ctx(Step::MountRoot, "opening", path.as_bytes())?;

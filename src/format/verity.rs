@@ -8,6 +8,7 @@
 //! make unverified data readable (the kernel checks every block up to the trusted root digest),
 //! but unchecked values could still map past a partition or truncate the device.
 
+use crate::devno::DevNo;
 use crate::format::block::{div_ceil, BlockReader, ReadError};
 use crate::text::{Line, Show, HEX};
 
@@ -465,10 +466,10 @@ impl TableBuf {
     }
 
     /// A space, then `major:minor`.
-    fn word_dev(&mut self, (major, minor): (u32, u32)) {
-        self.word_u64(major as u64);
+    fn word_dev(&mut self, dev: DevNo) {
+        self.word_u64(dev.major as u64);
         self.push(b':');
-        self.num(minor as u64);
+        self.num(dev.minor as u64);
     }
 
     /// A space, then lowercase hex.
@@ -555,8 +556,8 @@ impl<'a> VerityParams<'a> {
     /// [<n> <options>]`, hex in lowercase.
     pub fn write_table(
         &self,
-        data_dev: (u32, u32),
-        hash_dev: (u32, u32),
+        data_dev: DevNo,
+        hash_dev: DevNo,
         opts: VerityOptions,
         out: &mut TableBuf,
     ) -> Result<(), VerityError> {
@@ -738,11 +739,11 @@ mod tests {
         let r = root();
         let p = VerityParams::new(&sb, 1 << 20, 10240, r.as_bytes()).unwrap();
         let mut t = TableBuf::new();
-        p.write_table((7, 0), (259, 1048575), VerityOptions::NONE, &mut t).unwrap();
+        p.write_table(DevNo::new(7, 0), DevNo::new(259, 1048575), VerityOptions::NONE, &mut t).unwrap();
         let want = ["1 7:0 259:1048575 4096 1024 256 1 sha256 ", ROOT, " 0011aabb"].concat();
         assert_eq!(t.as_str(), want);
         let opts = VerityOptions::CHECK_AT_MOST_ONCE.union(VerityOptions::RESTART_ON_CORRUPTION);
-        p.write_table((0, 0), (4294967295, 4294967295), opts, &mut t).unwrap();
+        p.write_table(DevNo::new(0, 0), DevNo::new(4294967295, 4294967295), opts, &mut t).unwrap();
         let want = [
             "1 0:0 4294967295:4294967295 4096 1024 256 1 sha256 ",
             ROOT,
@@ -755,10 +756,13 @@ mod tests {
         s0.salt_size = 0;
         s0.hash_type = 0;
         let p0 = VerityParams::new(&s0, 1 << 20, 10240, r.as_bytes()).unwrap();
-        p0.write_table((8, 1), (8, 2), VerityOptions::NONE, &mut t).unwrap();
+        p0.write_table(DevNo::new(8, 1), DevNo::new(8, 2), VerityOptions::NONE, &mut t).unwrap();
         assert_eq!(t.as_str(), ["0 8:1 8:2 4096 1024 256 1 sha256 ", ROOT, " -"].concat());
         let bad = VerityOptions::IGNORE_CORRUPTION.union(VerityOptions::PANIC_ON_CORRUPTION);
-        assert_eq!(p.write_table((8, 1), (8, 2), bad, &mut t), Err(VerityError::ConflictingOptions));
+        assert_eq!(
+            p.write_table(DevNo::new(8, 1), DevNo::new(8, 2), bad, &mut t),
+            Err(VerityError::ConflictingOptions)
+        );
     }
 
     #[test]
@@ -772,7 +776,7 @@ mod tests {
         let p = VerityParams::new(&sb, u64::MAX, u64::MAX, &[0xcd; 64]).unwrap();
         let all = VerityOptions(0b111_0001); // one corruption mode, one error mode, the rest
         let mut t = TableBuf::new();
-        p.write_table((u32::MAX, u32::MAX), (u32::MAX, u32::MAX), all, &mut t).unwrap();
+        p.write_table(DevNo::new(u32::MAX, u32::MAX), DevNo::new(u32::MAX, u32::MAX), all, &mut t).unwrap();
         assert!(t.as_str().ends_with(" 4 ignore_corruption panic_on_error ignore_zero_blocks check_at_most_once"));
         assert!(t.as_bytes().len() < TABLE_MAX);
         assert_eq!(t.as_str().split(' ').count(), 10 + 5);

@@ -162,8 +162,7 @@ impl Default for Table {
 /// An open `/dev/mapper/control`.
 pub struct DmControl(Fd);
 
-/// (major, minor) of a mapped device, decoded from `huge_encode_dev`.
-pub type DevNo = (u32, u32);
+pub use crate::devno::DevNo;
 
 impl DmControl {
     pub fn open() -> SysResult<DmControl> {
@@ -196,7 +195,8 @@ impl DmControl {
         buf.hdr.reset(name, uuid)?;
         self.call(io::DM_DEV_CREATE, &mut buf.hdr)?;
         let d = buf.hdr.dev;
-        let dev = (((d & 0xfff00) >> 8) as u32, ((d & 0xff) | ((d >> 12) & 0xfff00)) as u32);
+        // `huge_encode_dev`: 12 bits of major, 20 of minor, the minor's low byte first.
+        let dev = DevNo::new(((d & 0xfff00) >> 8) as u32, ((d & 0xff) | ((d >> 12) & 0xfff00)) as u32);
         buf.hdr.reset(name, b"")?;
         buf.hdr.data_size = (HDR + table.used) as u32;
         buf.hdr.target_count = table.count;

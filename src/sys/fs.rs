@@ -1,6 +1,7 @@
 //! Files, directories, block devices.
 
 use super::{check, CPath, Errno, SysResult};
+use crate::devno::DevNo;
 use crate::format::block::{BlockReader, ReadError};
 use core::ffi::CStr;
 use linux_raw_sys::general as g;
@@ -126,7 +127,7 @@ pub struct FileStat {
     /// Device holding the file (major, minor).
     pub dev: (u32, u32),
     /// For device nodes: the device itself (major, minor).
-    pub rdev: (u32, u32),
+    pub rdev: DevNo,
 }
 
 pub const S_IFMT: u32 = 0o170000;
@@ -145,7 +146,7 @@ pub fn statx(dir: i32, path: &CStr) -> SysResult<FileStat> {
         mode: st.stx_mode as u32,
         size: st.stx_size,
         dev: (st.stx_dev_major, st.stx_dev_minor),
-        rdev: (st.stx_rdev_major, st.stx_rdev_minor),
+        rdev: DevNo::new(st.stx_rdev_major, st.stx_rdev_minor),
     })
 }
 
@@ -226,7 +227,7 @@ pub struct Device {
     /// Logical block size: 512 or 4096 for disks; 0 for regular files (probe).
     pub block_size: u32,
     /// (major, minor) of the device node; (0, 0) for a regular file.
-    pub devno: (u32, u32),
+    pub devno: DevNo,
 }
 
 impl Device {
@@ -241,7 +242,7 @@ impl Device {
             let (size, block_size) = block_geometry(&fd)?;
             Ok(Device { fd, size, block_size, devno: st.rdev })
         } else {
-            Ok(Device { fd, size: st.size, block_size: 0, devno: (0, 0) })
+            Ok(Device { fd, size: st.size, block_size: 0, devno: DevNo::new(0, 0) })
         }
     }
 
