@@ -16,6 +16,11 @@ import sys
 import uuid
 import zlib
 
+if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    sys.exit(0)
+if len(sys.argv) < 5 or sys.argv[1] not in ("write", "check") or not sys.argv[3].isdigit():
+    sys.exit(__doc__)
 mode, img, ss, disk_uuid = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 parts = []
 for spec in sys.argv[5:]:

@@ -181,6 +181,9 @@ def uncompress(src, dst):
 
 
 def main(argv):
+    if len(argv) == 2 and argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return
     if len(argv) != 4 or argv[1] not in ("split", "uncompress"):
         sys.exit(__doc__)
     try:
