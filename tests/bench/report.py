@@ -294,7 +294,7 @@ def write_svg(path, arches, variants, stat, meta):
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 90}" height="{height}" '
            f'font-family="sans-serif" font-size="12">',
            '<rect width="100%" height="100%" fill="white"/>',
-           f'<text x="10" y="22" font-size="15" font-weight="bold">Stage one in QEMU (--icount): medians, seconds of guest time</text>',
+           '<text x="10" y="22" font-size="15" font-weight="bold">Stage one in QEMU (--icount): medians, seconds of guest time</text>',
            f'<text x="10" y="42" fill="#444">{escape(meta.get("date", ""))}; {escape(meta.get("command", ""))}</text>']
     # axis ticks
     step = 0.5

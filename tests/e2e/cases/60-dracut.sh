@@ -85,11 +85,14 @@ fi
 # the ESP (the DDI at /EFI/Linux/rootfs.raw) and the real root partition after it.
 dracut_fixture() {
     local dc=$DDIBOOT_CACHE/dracut sum start rules=$top/contrib/udev/09-ddiboot.rules
-    "$S/mkdracut" --kernel-dir "$kdir" --output "$W/dracut.img" 2>"$W/mkdracut.log" || return 1
+    # mkdracut's progress (debootstrap and dracut take a minute on the first run) is shown.
+    log "the dracut fixture: scripts/mkdracut (cached after the first run)"
+    "$S/mkdracut" --kernel-dir "$kdir" --output "$W/dracut.img" 2> >(tee "$W/mkdracut.log" >&2) || return 1
     sum=$(cat "$W/dracut.img" "$rules" | sha256sum)
     dracut_ddi=$dc/ddi-${sum:0:16}-none.raw
     if [[ ! -s $dracut_ddi.roothash ]]; then
         rm -f -- "$dc"/ddi-*.raw "$dc"/ddi-*.raw.* # DDIs of older initrds
+        log "the dracut fixture: making the DDI from the dracut initrd (mkddi-from-initrd, mkddi)"
         # The initrd's tree plus ddiboot's udev rules for stage 2 (docs/stage2-contract.md).
         rm -rf -- "$W/dracut-tree"
         "$S/mkddi-from-initrd" --initrd "$W/dracut.img" --tree "$W/dracut-tree" 2>"$W/mkddi-dracut.log" ||
