@@ -131,6 +131,8 @@ fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions
         info!("candidates: ", Untrusted(list.as_bytes()));
     }
     let mut rejected = Line::new();
+    // The step the last candidate failed in ends the boot (the list names every one).
+    let mut last = Error { step: Step::MapImage };
     for c in &loc.candidates {
         info!("booting ", Untrusted(&c.path));
         let src = ImageSource { dev: &mut loc.disk, extents: &c.extents, backing: loc.backing };
@@ -142,13 +144,14 @@ fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions
                 rejected.push_str(" (");
                 e.step.show(&mut rejected);
                 rejected.push_byte(b')');
+                last = e;
             }
         }
     }
     if !memory::present() {
         error!("no DDI could be booted; rejected: ", Untrusted(rejected.as_bytes()));
     }
-    fall_back(Error { step: Step::MapImage }, "every DDI on the ESP was rejected; falling back to the in-memory DDI")
+    fall_back(last, "every DDI on the ESP was rejected; falling back to the in-memory DDI")
 }
 
 /// After `e`: `Ok(false)` (and `why` logged) when the initramfs carries a DDI.
