@@ -49,6 +49,10 @@ for line in open(f"{run}/sizes.tsv"):
         ukis[f[0]].append(f[2:])
 
 
+def num(n):
+    return f"{n:,}".replace(",", " ")
+
+
 def cell(xs, n_failed=0):
     if not xs:
         return "failed" if n_failed else "-"
@@ -89,8 +93,8 @@ for arch in arches:
     k = meta["kernel"].get(arch, ["?", "?", "?", "?"])
     w(f"### {arch}")
     w("")
-    w(f"Kernel {k[1]} ({k[0]}); built cold in {k[2]} s on this machine's 2 cores (shared), "
-      f"cached call {k[3]} s.")
+    w(f"Kernel {k[1]} ({k[0]}); its build took {k[2]} s on this machine's 2 shared cores, reusing the object "
+      f"tree of the architecture's previous mkkernel build (cold builds: docs/kernel.md); a cached call {k[3]} s.")
     w("")
     w("| stage one | /init → marker | /init → sh | kernel start → /init | initrd raw | zstd -19 | gzip -9 |")
     w("|---|---|---|---|---|---|---|")
@@ -98,7 +102,7 @@ for arch in arches:
         raw, zs, gz = sizes.get((arch, id_), ("-", "-", "-"))
         w(f"| {LABEL[id_]} | {cell(times.get((arch, id_, 'marker'), []), failed[(arch, id_, 'marker')])} | "
           f"{cell(times.get((arch, id_, 'sh'), []), failed[(arch, id_, 'sh')])} | "
-          f"{cell(to_init.get((arch, id_), []))} | {raw:,} | {zs:,} | {gz:,} |".replace(",", " ")
+          f"{cell(to_init.get((arch, id_), []))} | {num(raw)} | {num(zs)} | {num(gz)} |"
           if isinstance(raw, int) else f"| {LABEL[id_]} | - | - | - | - | - | - |")
     w("")
     d, bb, fl = med(arch, "ddiboot", "marker"), med(arch, "busybox", "marker"), med(arch, "floor", "marker")
@@ -112,6 +116,13 @@ for arch in arches:
     w("|---|---|---|---|---|")
     for kind, vml, ird, uki, rel in ukis[arch]:
         what = "built-in (mkkernel), ddiboot alone" if kind == "builtin" else "Debian stock, ddiboot + modules"
-        w(f"| {what} | {rel} | {int(vml):,} | {int(ird):,} | {int(uki):,} |".replace(",", " "))
+        w(f"| {what} | {rel} | {num(int(vml))} | {num(int(ird))} | {num(int(uki))} |")
     w("")
+w("Notes. The built-in kernels leave no module loading in stage one, so the figures are ddiboot's own work: "
+  "run with `ddiboot.debug loglevel=8` to see its steps. The **→ sh** column differs by architecture because of "
+  "the SHA-256 dm-verity uses: QEMU's default x86_64 CPU (`qemu64`) has no SSSE3, AVX2 or SHA-NI, so "
+  "`sha256-ssse3` cannot register and the shell's pages are hashed by `sha256-generic`; the emulated "
+  "cortex-a57 has the ARMv8 crypto extensions (`sha2-ce`). The busybox peer's larger "
+  "kernel start → /init is the unpacking of its 12 MB initrd.")
+w("")
 print("\n".join(out))
