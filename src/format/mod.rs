@@ -12,4 +12,5 @@ pub mod fsdetect;
 pub mod gpt;
 pub mod guid;
 pub mod verity;
+pub mod verity_sig;
 pub mod version;
