@@ -39,6 +39,7 @@ tool_package() {
         xz | unxz | xzcat) echo xz-utils ;;
         cpio) echo cpio ;;
         file) echo file ;;
+        openssl) echo openssl ;;
         tar) echo tar ;;
         busybox) echo busybox-static ;;
         depmod | modinfo) echo kmod ;;
