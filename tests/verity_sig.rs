@@ -130,7 +130,8 @@ fn systemd_repart_signature_partition() {
     assert_eq!(damaged(&|p| p[json_len / 2] = 0), SigError::EmbeddedNul);
     assert_eq!(damaged(&|p| p[..json_len].fill(0)), SigError::Empty);
     assert_eq!(damaged(&|p| p[0] = b'['), SigError::NotObject);
-    assert_eq!(damaged(&|p| p[0xc0] = 0xff), SigError::NotUtf8);
+    assert_eq!(damaged(&|p| p[0xc0] = 0xff), SigError::BadBase64);
+    assert_eq!(damaged(&|p| p[1] = 0xff), SigError::Syntax(1));
     assert_eq!(damaged(&|p| p[rh_at + 2] = b'O'), SigError::Missing(SigKey::RootHash));
     assert_eq!(damaged(&|p| p[sig_at + 9] = b'E'), SigError::Missing(SigKey::Signature));
     assert_eq!(damaged(&|p| p[rh_at + 12] = b'x'), SigError::BadRootHash);

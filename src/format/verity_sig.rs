@@ -22,7 +22,10 @@ pub const MAX_PARTITION: u64 = 4 << 20;
 /// 3 KiB of JSON (systemd-repart with RSA-2048: 1.7 KiB); 8 KiB leaves room for a short
 /// certificate chain.
 pub const MAX_JSON: usize = 8192;
-/// Nesting allowed inside values of keys ddiboot skips.
+/// The description of the `user` key that carries the signature to dm-verity
+/// (`root_hash_sig_key_desc`, SPECS §3.2).
+pub const KEY_DESC: &core::ffi::CStr = c"ddiboot:root-hash-signature";
+/// Nesting allowed, the outer object included.
 const MAX_DEPTH: u8 = 16;
 
 /// A key ddiboot uses.
@@ -30,6 +33,8 @@ const MAX_DEPTH: u8 = 16;
 pub enum SigKey {
     RootHash,
     Signature,
+    /// Any other key (skipped).
+    Other,
 }
 
 impl SigKey {
@@ -37,6 +42,7 @@ impl SigKey {
         match self {
             SigKey::RootHash => "rootHash",
             SigKey::Signature => "signature",
+            SigKey::Other => "",
         }
     }
 }
@@ -53,13 +59,11 @@ pub enum SigError {
     TooLong,
     /// Something other than NUL after the first NUL.
     EmbeddedNul,
-    /// The JSON text is not UTF-8.
-    NotUtf8,
     /// The text ends inside the object.
     Truncated,
     /// Not JSON at this byte offset.
     Syntax(u32),
-    /// Arrays or objects nested deeper than `MAX_DEPTH`.
+    /// Arrays or objects nested deeper than `MAX_DEPTH` (the outer object included).
     TooDeep,
     /// The JSON is not an object.
     NotObject,
@@ -85,7 +89,6 @@ impl Show for SigError {
             SigError::Empty => ("partition holds no JSON", None),
             SigError::TooLong => ("JSON longer than 8192 bytes", None),
             SigError::EmbeddedNul => ("data after the NUL padding", None),
-            SigError::NotUtf8 => ("JSON is not UTF-8", None),
             SigError::Truncated => ("JSON ends early (truncated)", None),
             SigError::Syntax(at) => {
                 out.push_str("bad JSON at byte ");
@@ -131,12 +134,11 @@ pub fn read_verity_sig<'b>(dev: &mut dyn BlockReader, buf: &'b mut [u8; MAX_JSON
     let head_len = size.min(MAX_JSON as u64) as usize;
     dev.read_at(0, buf.get_mut(..head_len).unwrap_or_default())?;
     let head = buf.get(..head_len).unwrap_or_default();
-    let len = match head.iter().position(|&b| b == 0) {
-        Some(n) if head.get(n..).unwrap_or_default().iter().any(|&b| b != 0) => return Err(SigError::EmbeddedNul),
-        Some(n) => n,
-        None if size > MAX_JSON as u64 => return Err(SigError::TooLong),
-        None => head_len,
-    };
+    let nul = head.iter().position(|&b| b == 0);
+    let len = nul.unwrap_or(head_len);
+    if head.get(len..).unwrap_or_default().iter().any(|&b| b != 0) {
+        return Err(SigError::EmbeddedNul);
+    }
     if size > MAX_JSON as u64 {
         // The rest must be padding too: check it chunk by chunk (at most 4 MiB) with the
         // same buffer, then read the head again.
@@ -145,11 +147,12 @@ pub fn read_verity_sig<'b>(dev: &mut dyn BlockReader, buf: &'b mut [u8; MAX_JSON
             let chunk = buf.get_mut(..(size - offset).min(MAX_JSON as u64) as usize).unwrap_or_default();
             dev.read_at(offset, chunk)?;
             if chunk.iter().any(|&b| b != 0) {
-                return Err(SigError::EmbeddedNul);
+                // Junk after the padding, or a JSON that runs past the first 8 KiB.
+                return Err(if nul.is_some() { SigError::EmbeddedNul } else { SigError::TooLong });
             }
             offset += chunk.len() as u64;
         }
-        dev.read_at(0, buf.get_mut(..head_len).unwrap_or_default())?;
+        dev.read_at(0, buf.get_mut(..len).unwrap_or_default())?;
     }
     parse_verity_sig(buf.get_mut(..len).unwrap_or_default())
 }
@@ -157,60 +160,39 @@ pub fn read_verity_sig<'b>(dev: &mut dyn BlockReader, buf: &'b mut [u8; MAX_JSON
 /// Parse the JSON text `json` (without its NUL padding). The signature is decoded in place:
 /// the result borrows `json`, whose text is gone afterwards.
 pub fn parse_verity_sig(json: &mut [u8]) -> Result<VeritySig<'_>, SigError> {
-    if json.iter().all(|&b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
-        return Err(SigError::Empty);
-    }
-    if core::str::from_utf8(json).is_err() {
-        return Err(SigError::NotUtf8);
-    }
-    let mut p = Parser { s: json, at: 0 };
+    let mut p = Parser { s: json, at: 0, found: [None, None], fail: None };
     p.ws();
-    if p.peek() != b'{' {
-        return Err(SigError::NotObject);
+    match p.peek() {
+        0 => return Err(SigError::Empty),
+        b'{' => {}
+        _ => return Err(SigError::NotObject),
     }
-    // Spans of the two strings we use.
-    let mut found: [Option<(usize, usize)>; 2] = [None, None];
-    p.object(MAX_DEPTH, &mut |key, value| {
-        let k = match key {
-            b"rootHash" => SigKey::RootHash,
-            b"signature" => SigKey::Signature,
-            _ => return Ok(()),
-        };
-        let slot = &mut found[k as usize];
-        *slot = match (value, *slot) {
-            (_, Some(_)) => return Err(SigError::Duplicate(k)),
-            (Value::Other, _) => return Err(SigError::NotString(k)),
-            (Value::String { escaped: true, .. }, _) => return Err(SigError::Escaped(k)),
-            (Value::String { start, end, .. }, _) => Some((start, end)),
-        };
-        Ok(())
-    })?;
-    p.ws();
+    if p.object().is_some() {
+        p.ws();
+    }
+    if let Some(e) = p.fail {
+        return Err(e);
+    }
     if p.at < p.s.len() {
-        return Err(p.error());
+        return Err(SigError::Syntax(p.at as u32));
     }
-    let [Some(rh), Some(sig)] = found else {
-        return Err(SigError::Missing(if found[0].is_none() { SigKey::RootHash } else { SigKey::Signature }));
+    let [Some(rh), Some(sig)] = p.found else {
+        return Err(SigError::Missing(if p.found[0].is_none() { SigKey::RootHash } else { SigKey::Signature }));
     };
     let root_hash = parse_root_hash(json.get(rh.0..rh.1).unwrap_or_default()).map_err(|_| SigError::BadRootHash)?;
     let len = decode_base64_in_place(json, sig.0, sig.1).ok_or(SigError::BadBase64)?;
     Ok(VeritySig { root_hash, signature: json.get(..len).unwrap_or_default() })
 }
 
-/// A parsed JSON value: a string's span (between the quotes) or anything else.
-#[derive(Clone, Copy)]
-enum Value {
-    String { start: usize, end: usize, escaped: bool },
-    Other,
-}
-
-/// A strict RFC 8259 recursive-descent reader over the text (depth-bounded).
+/// A strict RFC 8259 recursive-descent reader (nesting bounded). Each step returns `None`
+/// on failure: `fail` then says why, or the cursor `at` shows where the text went wrong.
 struct Parser<'a> {
     s: &'a [u8],
     at: usize,
+    /// Spans (between the quotes) of the `rootHash` and `signature` strings.
+    found: [Option<(usize, usize)>; 2],
+    fail: Option<SigError>,
 }
-
-type Member<'m> = dyn FnMut(&[u8], Value) -> Result<(), SigError> + 'm;
 
 impl Parser<'_> {
     /// The byte at the cursor, 0 at the end (the text holds no NUL).
@@ -218,12 +200,12 @@ impl Parser<'_> {
         self.s.get(self.at).copied().unwrap_or(0)
     }
 
-    fn error(&self) -> SigError {
-        if self.at >= self.s.len() {
-            SigError::Truncated
-        } else {
-            SigError::Syntax(self.at as u32)
-        }
+    /// Stop with `e`; a syntax error is located at the cursor (truncation at the end).
+    fn stop<T>(&mut self, e: Option<SigError>) -> Option<T> {
+        let at = self.at;
+        self.fail =
+            Some(e.unwrap_or(if at >= self.s.len() { SigError::Truncated } else { SigError::Syntax(at as u32) }));
+        None
     }
 
     fn ws(&mut self) {
@@ -232,155 +214,205 @@ impl Parser<'_> {
         }
     }
 
-    /// Skip whitespace, then consume `c` or fail.
-    fn expect(&mut self, c: u8) -> Result<(), SigError> {
+    /// Consume `c` (after whitespace), or fail.
+    fn eat(&mut self, c: u8) -> Option<()> {
         self.ws();
         if self.peek() != c {
-            return Err(self.error());
+            return self.stop(None);
         }
         self.at += 1;
-        Ok(())
+        Some(())
     }
 
-    /// One or more digits.
-    fn digits(&mut self) -> Result<(), SigError> {
-        if !self.peek().is_ascii_digit() {
-            return Err(self.error());
-        }
-        while self.peek().is_ascii_digit() {
-            self.at += 1;
-        }
-        Ok(())
-    }
-
-    /// A string; the cursor is on the opening quote.
-    fn string(&mut self) -> Result<Value, SigError> {
-        self.at += 1;
+    /// A string at the cursor (after whitespace): its span between the quotes, and
+    /// whether it holds escapes.
+    fn string(&mut self) -> Option<(usize, usize, bool)> {
+        self.eat(b'"')?;
         let start = self.at;
         let mut escaped = false;
         loop {
-            match self.peek() {
-                b'"' => break,
+            let c = self.peek();
+            self.at += 1;
+            match c {
+                b'"' => return Some((start, self.at - 1, escaped)),
                 b'\\' => {
                     escaped = true;
-                    self.at += 1;
                     let hex = match self.peek() {
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 0,
                         b'u' => 4,
-                        _ => return Err(self.error()),
+                        _ => return self.stop(None),
                     };
+                    self.at += 1;
                     for _ in 0..hex {
-                        self.at += 1;
                         if !self.peek().is_ascii_hexdigit() {
-                            return Err(self.error());
+                            return self.stop(None);
                         }
+                        self.at += 1;
                     }
                 }
                 // Control characters must be escaped; 0 is also the end of the text.
-                0..=0x1f => return Err(self.error()),
+                0..=0x1f => {
+                    self.at -= 1;
+                    return self.stop(None);
+                }
+                // Bytes above 0x7f are taken as they are: only values ddiboot skips can
+                // hold them (hex and base64 are ASCII), so UTF-8 is not checked.
                 _ => {}
             }
-            self.at += 1;
         }
-        let end = self.at;
-        self.at += 1;
-        Ok(Value::String { start, end, escaped })
     }
 
-    /// Any value, nested at most `depth` more levels.
-    fn value(&mut self, depth: u8) -> Result<Value, SigError> {
-        self.ws();
-        let c = self.peek();
-        match c {
-            b'"' => return self.string(),
-            b'{' | b'[' if depth == 0 => return Err(SigError::TooDeep),
-            b'{' => self.object(depth - 1, &mut |_, _| Ok(()))?,
-            b'[' => {
-                self.at += 1;
-                self.ws();
-                if self.peek() != b']' {
-                    loop {
-                        self.value(depth - 1)?;
-                        self.ws();
-                        match self.peek() {
-                            b',' => self.at += 1,
-                            b']' => break,
-                            _ => return Err(self.error()),
-                        }
-                    }
-                }
-                self.at += 1;
-            }
-            b't' | b'f' | b'n' => {
-                let word: &[u8] = match c {
-                    b't' => b"true",
-                    b'f' => b"false",
-                    _ => b"null",
-                };
-                for &w in word {
-                    if self.peek() != w {
-                        return Err(self.error());
-                    }
-                    self.at += 1;
-                }
-            }
-            b'-' | b'0'..=b'9' => {
-                if c == b'-' {
-                    self.at += 1;
-                }
-                if self.peek() == b'0' {
-                    self.at += 1;
-                } else {
-                    self.digits()?;
-                }
-                if self.peek() == b'.' {
-                    self.at += 1;
-                    self.digits()?;
-                }
-                if matches!(self.peek(), b'e' | b'E') {
-                    self.at += 1;
-                    if matches!(self.peek(), b'+' | b'-') {
-                        self.at += 1;
-                    }
-                    self.digits()?;
-                }
-            }
-            _ => return Err(self.error()),
-        }
-        Ok(Value::Other)
-    }
-
-    /// An object; the cursor is on `{`. Each member is passed to `member` (key span text
-    /// as written, without the quotes), values nested at most `depth` more levels.
-    fn object(&mut self, depth: u8, member: &mut Member) -> Result<(), SigError> {
+    /// The outermost object (the cursor is on `{`): members with the keys ddiboot uses are
+    /// checked and their spans kept, the others skipped.
+    fn object(&mut self) -> Option<()> {
         self.at += 1;
         self.ws();
         if self.peek() == b'}' {
             self.at += 1;
-            return Ok(());
+            return Some(());
         }
         loop {
+            let (start, end, _) = self.string()?;
+            self.eat(b':')?;
             self.ws();
-            if self.peek() != b'"' {
-                return Err(self.error());
-            }
-            let Value::String { start, end, .. } = self.string()? else {
-                return Err(self.error());
+            let k = match self.s.get(start..end).unwrap_or_default() {
+                b"rootHash" => SigKey::RootHash,
+                b"signature" => SigKey::Signature,
+                _ => {
+                    self.skip()?;
+                    SigKey::Other
+                }
             };
-            self.expect(b':')?;
-            let value = self.value(depth)?;
-            member(self.s.get(start..end).unwrap_or_default(), value)?;
+            if k != SigKey::Other {
+                if self.found[k as usize].is_some() {
+                    return self.stop(Some(SigError::Duplicate(k)));
+                }
+                if self.peek() != b'"' {
+                    // Skip it first: a syntax error there is reported as such.
+                    self.skip()?;
+                    return self.stop(Some(SigError::NotString(k)));
+                }
+                let (start, end, escaped) = self.string()?;
+                if escaped {
+                    return self.stop(Some(SigError::Escaped(k)));
+                }
+                self.found[k as usize] = Some((start, end));
+            }
             self.ws();
             match self.peek() {
                 b',' => self.at += 1,
                 b'}' => {
                     self.at += 1;
-                    return Ok(());
+                    return Some(());
                 }
-                _ => return Err(self.error()),
+                _ => return self.stop(None),
             }
         }
     }
+
+    /// Skip one value of a key ddiboot does not use (a string, a number, `true`, `false`,
+    /// `null`, an array or an object, nested at most `MAX_DEPTH` deep, the outer object
+    /// included), checking its grammar without recursion: `open` has one bit per open
+    /// container (1: object), `want` the set of tokens that may come next.
+    fn skip(&mut self) -> Option<()> {
+        const VALUE: u8 = 1;
+        const KEY: u8 = 2;
+        const COLON: u8 = 4;
+        const COMMA: u8 = 8;
+        const CLOSE: u8 = 16;
+        let (mut open, mut depth, mut want) = (0u32, 1u8, VALUE);
+        loop {
+            self.ws();
+            let c = self.peek();
+            let in_object = open & 1 == 1;
+            want = match c {
+                b'"' if want & (VALUE | KEY) != 0 => {
+                    self.string()?;
+                    if want & KEY != 0 {
+                        COLON
+                    } else {
+                        COMMA | CLOSE
+                    }
+                }
+                b'{' | b'[' if want & VALUE != 0 => {
+                    if depth >= MAX_DEPTH {
+                        return self.stop(Some(SigError::TooDeep));
+                    }
+                    open = open << 1 | (c == b'{') as u32;
+                    depth += 1;
+                    self.at += 1;
+                    CLOSE | if c == b'{' { KEY } else { VALUE }
+                }
+                b'}' | b']' if want & CLOSE != 0 && depth > 1 && in_object == (c == b'}') => {
+                    open >>= 1;
+                    depth -= 1;
+                    self.at += 1;
+                    COMMA | CLOSE
+                }
+                b',' if want & COMMA != 0 && depth > 1 => {
+                    self.at += 1;
+                    if in_object {
+                        KEY
+                    } else {
+                        VALUE
+                    }
+                }
+                b':' if want & COLON != 0 => {
+                    self.at += 1;
+                    VALUE
+                }
+                b'-' | b'0'..=b'9' | b'a'..=b'z' if want & VALUE != 0 => {
+                    let start = self.at;
+                    while matches!(self.peek(), b'+' | b'-' | b'.' | b'0'..=b'9' | b'a'..=b'z' | b'E') {
+                        self.at += 1;
+                    }
+                    if !self.scalar(start) {
+                        // At its start, or truncated if the text ends with it.
+                        if self.at < self.s.len() {
+                            self.at = start;
+                        }
+                        return self.stop(None);
+                    }
+                    COMMA | CLOSE
+                }
+                _ => return self.stop(None),
+            };
+            if depth == 1 && want & COMMA != 0 {
+                return Some(());
+            }
+        }
+    }
+
+    /// Whether `s[start..at]` is `true`, `false`, `null` or a number (RFC 8259 grammar).
+    fn scalar(&self, start: usize) -> bool {
+        let w = self.s.get(start..self.at).unwrap_or_default();
+        if matches!(w, b"true" | b"false" | b"null") {
+            return true;
+        }
+        let (int, rest) = digits(w.strip_prefix(b"-").unwrap_or(w));
+        if int.is_empty() || (int.len() > 1 && int.first() == Some(&b'0')) {
+            return false;
+        }
+        let rest = match rest.strip_prefix(b".").map(digits) {
+            Some(([], _)) => return false,
+            Some((_, r)) => r,
+            None => rest,
+        };
+        match rest {
+            [] => true,
+            [b'e' | b'E', e @ ..] => {
+                let (d, r) = digits(e.strip_prefix(b"+").or_else(|| e.strip_prefix(b"-")).unwrap_or(e));
+                !d.is_empty() && r.is_empty()
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The leading digits of `w`, and the rest.
+fn digits(w: &[u8]) -> (&[u8], &[u8]) {
+    let n = w.iter().take_while(|b| b.is_ascii_digit()).count();
+    w.split_at_checked(n).unwrap_or((w, &[]))
 }
 
 /// The value of a base64 digit (RFC 4648 standard alphabet).
@@ -525,9 +557,9 @@ mod tests {
         );
         assert_eq!(parse(&j).unwrap().1, [0]);
         // Nesting is bounded.
-        let deep = format!(r#"{{"x":{}1{},"rootHash":"{RH}","signature":"AA=="}}"#, "[".repeat(16), "]".repeat(16));
+        let deep = format!(r#"{{"x":{}1{},"rootHash":"{RH}","signature":"AA=="}}"#, "[".repeat(15), "]".repeat(15));
         assert!(parse(&deep).is_ok());
-        let deeper = format!(r#"{{"x":{}1{},"rootHash":"{RH}","signature":"AA=="}}"#, "[".repeat(17), "]".repeat(17));
+        let deeper = format!(r#"{{"x":{}1{},"rootHash":"{RH}","signature":"AA=="}}"#, "[".repeat(16), "]".repeat(16));
         assert_eq!(parse(&deeper), Err(SigError::TooDeep));
         let bomb = format!(r#"{{"x":{}"#, "[".repeat(100_000));
         assert_eq!(parse(&bomb), Err(SigError::TooDeep));
@@ -580,12 +612,21 @@ mod tests {
             // Syntax, with the byte offset.
             (r#"{"a":1,}"#.into(), Syntax(7), "verity signature: bad JSON at byte 7"),
             (r#"{"a" 1}"#.into(), Syntax(5), ""),
-            (r#"{"a":01}"#.into(), Syntax(6), ""),
-            (r#"{"a":1.}"#.into(), Syntax(7), ""),
+            (r#"{"a":01}"#.into(), Syntax(5), ""),
+            (r#"{"a":1.}"#.into(), Syntax(5), ""),
             (r#"{"a":+1}"#.into(), Syntax(5), ""),
             (r#"{"a":[1 2]}"#.into(), Syntax(8), ""),
             (r#"{"a":[1,]}"#.into(), Syntax(8), ""),
-            (r#"{"a":nul}"#.into(), Syntax(8), ""),
+            (r#"{"a":nul}"#.into(), Syntax(5), ""),
+            (r#"{"a":1e}"#.into(), Syntax(5), ""),
+            (r#"{"a":-}"#.into(), Syntax(5), ""),
+            (r#"{"a":[1,{"b" 2}]}"#.into(), Syntax(13), ""),
+            (r#"{"a":[1,{"b":2,}]}"#.into(), Syntax(15), ""),
+            (r#"{"a":[1,{"b":2]}"#.into(), Syntax(14), ""),
+            (r#"{"a":[1:2]}"#.into(), Syntax(7), ""),
+            (r#"{"a":{1:2}}"#.into(), Syntax(6), ""),
+            (r#"{"a":]}"#.into(), Syntax(5), ""),
+            (r#"{"a":t rue}"#.into(), Syntax(5), ""),
             (r#"{"a":'x'}"#.into(), Syntax(5), ""),
             (r#"{"a":"\x"}"#.into(), Syntax(7), ""),
             (r#"{"a":"\u12g4"}"#.into(), Syntax(10), ""),
@@ -600,9 +641,14 @@ mod tests {
                 assert_eq!(msg(want), text);
             }
         }
+        // Bytes above 0x7f: fine inside skipped strings, an error elsewhere.
         let mut latin1 = good("AA==").into_bytes();
-        latin1.insert(2, 0xe9);
-        assert_eq!(parse_verity_sig(&mut latin1), Err(NotUtf8));
+        latin1.insert(1, 0xe9);
+        assert_eq!(parse_verity_sig(&mut latin1), Err(Syntax(1)));
+        let mut latin1 = good("AA==").into_bytes();
+        let at = latin1.windows(6).position(|w| w == b"3f3c94").unwrap();
+        latin1.insert(at, 0xe9);
+        assert!(parse_verity_sig(&mut latin1).is_ok());
     }
 
     /// The JSON padded with NULs to `size` bytes, read as a partition.
@@ -643,6 +689,7 @@ mod tests {
         let exact = format!("{}{}", " ".repeat(MAX_JSON - exact.len()), exact);
         assert_eq!(exact.len(), MAX_JSON);
         assert_eq!(read_padded(exact.as_bytes(), MAX_JSON).map(|s| s.len()), Ok(fill / 4 * 3));
+        assert_eq!(read_padded(exact.as_bytes(), 3 * MAX_JSON).map(|s| s.len()), Ok(fill / 4 * 3));
         // A read error is passed on.
         struct Broken;
         impl BlockReader for Broken {
