@@ -2,7 +2,7 @@
 //! story was logged where it happened.
 
 use crate::errno::Errno;
-use crate::format::{block, ddi, fat, gpt, verity};
+use crate::format::{block, ddi, fat, gpt, verity, verity_sig};
 use crate::text::{Line, Show};
 
 /// The boot steps, for error messages and timings.
@@ -49,6 +49,7 @@ pub enum Cause {
     Fat(fat::FatError),
     Ddi(ddi::DdiError),
     Verity(verity::VerityError),
+    Sig(verity_sig::SigError),
 }
 
 /// A failed boot step. The full story ("<step>: <what> <object>: <cause>") is logged
@@ -93,6 +94,7 @@ impl Show for Cause {
             Cause::Fat(e) => e.show(out),
             Cause::Ddi(e) => e.show(out),
             Cause::Verity(e) => e.show(out),
+            Cause::Sig(e) => e.show(out),
         }
     }
 }
