@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Markdown section "Built-in kernels" from a tests/bench/builtin-kernel run directory.
+
+Usage: builtin-report.py RUN_DIR   (prints the section on stdout)
+"""
+import statistics
+import sys
+from collections import defaultdict
+
+run = sys.argv[1]
+LABEL = {
+    "ddiboot": "ddiboot (the whole initrd)",
+    "busybox": "busybox + veritysetup",
+    "floor": "floor: switch_root only",
+}
+ORDER = ["ddiboot", "busybox", "floor"]
+
+meta = {"kernel": {}, "marker": {}}
+for line in open(f"{run}/meta.tsv"):
+    f = line.rstrip("\n").split("\t")
+    if f[0] == "kernel":
+        meta["kernel"][f[1]] = f[2:]
+    elif f[0] == "marker":
+        meta["marker"][f[1]] = f[2]
+    else:
+        meta[f[0]] = f[1]
+
+times = defaultdict(list)  # (arch, id, s2) -> [stage one]
+to_init = defaultdict(list)  # (arch, id) -> [kernel start -> Run /init]
+failed = defaultdict(int)
+arches = []
+for line in open(f"{run}/results.tsv"):
+    arch, id_, s2, _round, a, b = line.rstrip("\n").split("\t")
+    if arch not in arches:
+        arches.append(arch)
+    if a == "-":
+        failed[(arch, id_, s2)] += 1
+        continue
+    times[(arch, id_, s2)].append(float(a))
+    to_init[(arch, id_)].append(float(b))
+
+sizes = {}
+ukis = defaultdict(list)
+for line in open(f"{run}/sizes.tsv"):
+    f = line.rstrip("\n").split("\t")
+    if f[1] == "initrd":
+        sizes[(f[0], f[2])] = tuple(int(x) for x in f[3:6])
+    else:
+        ukis[f[0]].append(f[2:])
+
+
+def cell(xs, n_failed=0):
+    if not xs:
+        return "failed" if n_failed else "-"
+    s = f"**{statistics.median(xs):.3f}** ({min(xs):.3f}–{max(xs):.3f})"
+    if n_failed:
+        s += f", {n_failed} failed"
+    return s
+
+
+def med(arch, id_, s2):
+    xs = times.get((arch, id_, s2))
+    return statistics.median(xs) if xs else None
+
+
+out = []
+w = out.append
+w("## Built-in kernels: ddiboot is the whole initrd")
+w("")
+w("Written by `tests/bench/builtin-kernel` (called by `scripts/bench`) from one run; "
+  f"{meta['boots']} boots per variant and stage 2, interleaved, all under `--icount` "
+  f"({int(meta['elapsed']) // 60} min; ddiboot {meta['ddiboot']}).")
+w("")
+w("The kernels: `scripts/mkkernel` from Debian's `linux-source-6.1`, `tinyconfig` + `kernel/ddiboot.config` + "
+  "the architecture's fragment + `kernel/trusted-cert.config` (the test certificate) + "
+  "`tests/bench/peer-kernel.config` (vfat and nls for the busybox peer); no modules. "
+  "The same kernel and disk boot all three stage ones. Command line: "
+  "`quiet ddiboot.on_failure=poweroff ddiboot.failure_delay=0 roothash=<the DDI's>` and idle=poll (x86_64), "
+  "nohlt (aarch64).")
+w("")
+w("Two stage 2s on two disks with the same root tree: the tests' busybox `sh` init (**→ sh**: "
+  "from the kernel's `Run /init as init process` to the shell's first kmsg line, which includes dm-verity "
+  "hashing the pages of busybox as it is paged in), and `tests/bench/marker.c`, a static nolibc "
+  "program of " + ", ".join(f"{meta['marker'][a]} bytes ({a})" for a in arches) + " "
+  "that writes one kmsg line and powers off (**→ marker**: stage one itself). Seconds of guest time, "
+  "median in bold, (min–max).")
+w("")
+for arch in arches:
+    k = meta["kernel"].get(arch, ["?", "?", "?", "?"])
+    w(f"### {arch}")
+    w("")
+    w(f"Kernel {k[1]} ({k[0]}); built cold in {k[2]} s on this machine's 2 cores (shared), "
+      f"cached call {k[3]} s.")
+    w("")
+    w("| stage one | /init → marker | /init → sh | kernel start → /init | initrd raw | zstd -19 | gzip -9 |")
+    w("|---|---|---|---|---|---|---|")
+    for id_ in ORDER:
+        raw, zs, gz = sizes.get((arch, id_), ("-", "-", "-"))
+        w(f"| {LABEL[id_]} | {cell(times.get((arch, id_, 'marker'), []), failed[(arch, id_, 'marker')])} | "
+          f"{cell(times.get((arch, id_, 'sh'), []), failed[(arch, id_, 'sh')])} | "
+          f"{cell(to_init.get((arch, id_), []))} | {raw:,} | {zs:,} | {gz:,} |".replace(",", " ")
+          if isinstance(raw, int) else f"| {LABEL[id_]} | - | - | - | - | - | - |")
+    w("")
+    d, bb, fl = med(arch, "ddiboot", "marker"), med(arch, "busybox", "marker"), med(arch, "floor", "marker")
+    if d is not None and bb is not None and fl is not None:
+        ratio = bb / d if d > 0 else float("inf")
+        w(f"Targets (→ marker, medians): ddiboot ≤ 1/10 of the busybox peer: {d * 1000:.1f} ms vs "
+          f"{bb * 1000:.1f} ms, 1/{ratio:.1f} ({'met' if ratio >= 10 else 'not met'}); within 30 ms of the floor: "
+          f"{(d - fl) * 1000:+.1f} ms ({'met' if d - fl <= 0.030 else 'not met'}).")
+        w("")
+    w("| kernel | release | vmlinuz | initrd (raw) | UKI |")
+    w("|---|---|---|---|---|")
+    for kind, vml, ird, uki, rel in ukis[arch]:
+        what = "built-in (mkkernel), ddiboot alone" if kind == "builtin" else "Debian stock, ddiboot + modules"
+        w(f"| {what} | {rel} | {int(vml):,} | {int(ird):,} | {int(uki):,} |".replace(",", " "))
+    w("")
+print("\n".join(out))
