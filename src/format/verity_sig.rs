@@ -160,22 +160,14 @@ pub fn read_verity_sig<'b>(dev: &mut dyn BlockReader, buf: &'b mut [u8; MAX_JSON
 /// Parse the JSON text `json` (without its NUL padding). The signature is decoded in place:
 /// the result borrows `json`, whose text is gone afterwards.
 pub fn parse_verity_sig(json: &mut [u8]) -> Result<VeritySig<'_>, SigError> {
-    let mut p = Parser { s: json, at: 0, found: [None, None], fail: None };
+    let mut p = Parser { s: json, at: 0, found: [None, None] };
     p.ws();
     match p.peek() {
         0 => return Err(SigError::Empty),
         b'{' => {}
         _ => return Err(SigError::NotObject),
     }
-    if p.object().is_some() {
-        p.ws();
-    }
-    if let Some(e) = p.fail {
-        return Err(e);
-    }
-    if p.at < p.s.len() {
-        return Err(SigError::Syntax(p.at as u32));
-    }
+    p.scan()?;
     let [Some(rh), Some(sig)] = p.found else {
         return Err(SigError::Missing(if p.found[0].is_none() { SigKey::RootHash } else { SigKey::Signature }));
     };
@@ -184,15 +176,20 @@ pub fn parse_verity_sig(json: &mut [u8]) -> Result<VeritySig<'_>, SigError> {
     Ok(VeritySig { root_hash, signature: json.get(..len).unwrap_or_default() })
 }
 
-/// A strict RFC 8259 recursive-descent reader (nesting bounded). Each step returns `None`
-/// on failure: `fail` then says why, or the cursor `at` shows where the text went wrong.
+/// A strict RFC 8259 scanner without recursion, for one object.
 struct Parser<'a> {
     s: &'a [u8],
     at: usize,
     /// Spans (between the quotes) of the `rootHash` and `signature` strings.
     found: [Option<(usize, usize)>; 2],
-    fail: Option<SigError>,
 }
+
+// The tokens that may come next (`Parser::scan`).
+const VALUE: u8 = 1;
+const KEY: u8 = 2;
+const COLON: u8 = 4;
+const COMMA: u8 = 8;
+const CLOSE: u8 = 16;
 
 impl Parser<'_> {
     /// The byte at the cursor, 0 at the end (the text holds no NUL).
@@ -200,12 +197,13 @@ impl Parser<'_> {
         self.s.get(self.at).copied().unwrap_or(0)
     }
 
-    /// Stop with `e`; a syntax error is located at the cursor (truncation at the end).
-    fn stop<T>(&mut self, e: Option<SigError>) -> Option<T> {
-        let at = self.at;
-        self.fail =
-            Some(e.unwrap_or(if at >= self.s.len() { SigError::Truncated } else { SigError::Syntax(at as u32) }));
-        None
+    /// A syntax error at the cursor (truncation at the end).
+    fn syntax(&self) -> SigError {
+        if self.at >= self.s.len() {
+            SigError::Truncated
+        } else {
+            SigError::Syntax(self.at as u32)
+        }
     }
 
     fn ws(&mut self) {
@@ -214,144 +212,71 @@ impl Parser<'_> {
         }
     }
 
-    /// Consume `c` (after whitespace), or fail.
-    fn eat(&mut self, c: u8) -> Option<()> {
-        self.ws();
-        if self.peek() != c {
-            return self.stop(None);
-        }
-        self.at += 1;
-        Some(())
-    }
-
-    /// A string at the cursor (after whitespace): its span between the quotes, and
-    /// whether it holds escapes.
-    fn string(&mut self) -> Option<(usize, usize, bool)> {
-        self.eat(b'"')?;
-        let start = self.at;
-        let mut escaped = false;
-        loop {
-            let c = self.peek();
-            self.at += 1;
-            match c {
-                b'"' => return Some((start, self.at - 1, escaped)),
-                b'\\' => {
-                    escaped = true;
-                    let hex = match self.peek() {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 0,
-                        b'u' => 4,
-                        _ => return self.stop(None),
-                    };
-                    self.at += 1;
-                    for _ in 0..hex {
-                        if !self.peek().is_ascii_hexdigit() {
-                            return self.stop(None);
-                        }
-                        self.at += 1;
-                    }
-                }
-                // Control characters must be escaped; 0 is also the end of the text.
-                0..=0x1f => {
-                    self.at -= 1;
-                    return self.stop(None);
-                }
-                // Bytes above 0x7f are taken as they are: only values ddiboot skips can
-                // hold them (hex and base64 are ASCII), so UTF-8 is not checked.
-                _ => {}
-            }
-        }
-    }
-
-    /// The outermost object (the cursor is on `{`): members with the keys ddiboot uses are
-    /// checked and their spans kept, the others skipped.
-    fn object(&mut self) -> Option<()> {
-        self.at += 1;
-        self.ws();
-        if self.peek() == b'}' {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            let (start, end, _) = self.string()?;
-            self.eat(b':')?;
-            self.ws();
-            let k = match self.s.get(start..end).unwrap_or_default() {
-                b"rootHash" => SigKey::RootHash,
-                b"signature" => SigKey::Signature,
-                _ => {
-                    self.skip()?;
-                    SigKey::Other
-                }
-            };
-            if k != SigKey::Other {
-                if self.found[k as usize].is_some() {
-                    return self.stop(Some(SigError::Duplicate(k)));
-                }
-                if self.peek() != b'"' {
-                    // Skip it first: a syntax error there is reported as such.
-                    self.skip()?;
-                    return self.stop(Some(SigError::NotString(k)));
-                }
-                let (start, end, escaped) = self.string()?;
-                if escaped {
-                    return self.stop(Some(SigError::Escaped(k)));
-                }
-                self.found[k as usize] = Some((start, end));
-            }
-            self.ws();
-            match self.peek() {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return self.stop(None),
-            }
-        }
-    }
-
-    /// Skip one value of a key ddiboot does not use (a string, a number, `true`, `false`,
-    /// `null`, an array or an object, nested at most `MAX_DEPTH` deep, the outer object
-    /// included), checking its grammar without recursion: `open` has one bit per open
-    /// container (1: object), `want` the set of tokens that may come next.
-    fn skip(&mut self) -> Option<()> {
-        const VALUE: u8 = 1;
-        const KEY: u8 = 2;
-        const COLON: u8 = 4;
-        const COMMA: u8 = 8;
-        const CLOSE: u8 = 16;
-        let (mut open, mut depth, mut want) = (0u32, 1u8, VALUE);
+    /// Scan the object at the cursor and what follows it (only whitespace). `open` has
+    /// one bit per open container (1: object), `want` the set of tokens that may come
+    /// next, `key` is the key ddiboot uses whose value comes next in the outer object.
+    /// Values nest at most `MAX_DEPTH` deep (the outer object included).
+    fn scan(&mut self) -> Result<(), SigError> {
+        let (mut open, mut depth, mut want) = (0u32, 0u8, VALUE);
+        let mut key = SigKey::Other;
         loop {
             self.ws();
             let c = self.peek();
-            let in_object = open & 1 == 1;
+            let start = self.at;
+            if depth == 0 && want & COMMA != 0 {
+                // The object is complete: only whitespace may follow.
+                return if c == 0 { Ok(()) } else { Err(self.syntax()) };
+            }
+            if key != SigKey::Other && want & VALUE != 0 && c != b'"' && c != 0 {
+                return Err(SigError::NotString(key));
+            }
             want = match c {
                 b'"' if want & (VALUE | KEY) != 0 => {
-                    self.string()?;
+                    let escaped = self.string()?;
+                    let span = Some((start + 1, self.at - 1));
                     if want & KEY != 0 {
+                        if depth == 1 {
+                            // Slice compares: a `match` on byte strings compiles to one
+                            // compare per byte (docs/size.md).
+                            let name = self.s.get(start + 1..self.at - 1).unwrap_or_default();
+                            key = [SigKey::RootHash, SigKey::Signature]
+                                .into_iter()
+                                .find(|k| k.name().as_bytes() == name)
+                                .unwrap_or(SigKey::Other);
+                            if self.found.get(key as usize).is_some_and(|f| f.is_some()) {
+                                return Err(SigError::Duplicate(key));
+                            }
+                        }
                         COLON
                     } else {
+                        if let Some(slot) = self.found.get_mut(key as usize) {
+                            if escaped {
+                                return Err(SigError::Escaped(key));
+                            }
+                            *slot = span;
+                            key = SigKey::Other;
+                        }
                         COMMA | CLOSE
                     }
                 }
                 b'{' | b'[' if want & VALUE != 0 => {
                     if depth >= MAX_DEPTH {
-                        return self.stop(Some(SigError::TooDeep));
+                        return Err(SigError::TooDeep);
                     }
                     open = open << 1 | (c == b'{') as u32;
                     depth += 1;
                     self.at += 1;
                     CLOSE | if c == b'{' { KEY } else { VALUE }
                 }
-                b'}' | b']' if want & CLOSE != 0 && depth > 1 && in_object == (c == b'}') => {
+                b'}' | b']' if want & CLOSE != 0 && (open & 1 == 1) == (c == b'}') => {
                     open >>= 1;
                     depth -= 1;
                     self.at += 1;
                     COMMA | CLOSE
                 }
-                b',' if want & COMMA != 0 && depth > 1 => {
+                b',' if want & COMMA != 0 => {
                     self.at += 1;
-                    if in_object {
+                    if open & 1 == 1 {
                         KEY
                     } else {
                         VALUE
@@ -362,50 +287,79 @@ impl Parser<'_> {
                     VALUE
                 }
                 b'-' | b'0'..=b'9' | b'a'..=b'z' if want & VALUE != 0 => {
-                    let start = self.at;
                     while matches!(self.peek(), b'+' | b'-' | b'.' | b'0'..=b'9' | b'a'..=b'z' | b'E') {
                         self.at += 1;
                     }
-                    if !self.scalar(start) {
+                    if !scalar(self.s.get(start..self.at).unwrap_or_default()) {
                         // At its start, or truncated if the text ends with it.
                         if self.at < self.s.len() {
                             self.at = start;
                         }
-                        return self.stop(None);
+                        return Err(self.syntax());
                     }
                     COMMA | CLOSE
                 }
-                _ => return self.stop(None),
+                _ => return Err(self.syntax()),
             };
-            if depth == 1 && want & COMMA != 0 {
-                return Some(());
-            }
         }
     }
 
-    /// Whether `s[start..at]` is `true`, `false`, `null` or a number (RFC 8259 grammar).
-    fn scalar(&self, start: usize) -> bool {
-        let w = self.s.get(start..self.at).unwrap_or_default();
-        if matches!(w, b"true" | b"false" | b"null") {
-            return true;
-        }
-        let (int, rest) = digits(w.strip_prefix(b"-").unwrap_or(w));
-        if int.is_empty() || (int.len() > 1 && int.first() == Some(&b'0')) {
-            return false;
-        }
-        let rest = match rest.strip_prefix(b".").map(digits) {
-            Some(([], _)) => return false,
-            Some((_, r)) => r,
-            None => rest,
-        };
-        match rest {
-            [] => true,
-            [b'e' | b'E', e @ ..] => {
-                let (d, r) = digits(e.strip_prefix(b"+").or_else(|| e.strip_prefix(b"-")).unwrap_or(e));
-                !d.is_empty() && r.is_empty()
+    /// A string; the cursor is on its opening quote. Whether it holds escapes.
+    fn string(&mut self) -> Result<bool, SigError> {
+        let mut escaped = false;
+        loop {
+            self.at += 1;
+            match self.peek() {
+                b'"' => {
+                    self.at += 1;
+                    return Ok(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.at += 1;
+                    let hex = match self.peek() {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 0,
+                        b'u' => 4,
+                        _ => return Err(self.syntax()),
+                    };
+                    for _ in 0..hex {
+                        self.at += 1;
+                        if !self.peek().is_ascii_hexdigit() {
+                            return Err(self.syntax());
+                        }
+                    }
+                }
+                // Control characters must be escaped; 0 is also the end of the text.
+                0..=0x1f => return Err(self.syntax()),
+                // Bytes above 0x7f are taken as they are: only values ddiboot skips can
+                // hold them (hex and base64 are ASCII), so UTF-8 is not checked.
+                _ => {}
             }
-            _ => false,
         }
+    }
+}
+
+/// Whether `w` is `true`, `false`, `null` or a number (RFC 8259 grammar).
+fn scalar(w: &[u8]) -> bool {
+    if [&b"true"[..], b"false", b"null"].contains(&w) {
+        return true;
+    }
+    let (int, rest) = digits(w.strip_prefix(b"-").unwrap_or(w));
+    if int.is_empty() || (int.len() > 1 && int.first() == Some(&b'0')) {
+        return false;
+    }
+    let rest = match rest.strip_prefix(b".").map(digits) {
+        Some(([], _)) => return false,
+        Some((_, r)) => r,
+        None => rest,
+    };
+    match rest {
+        [] => true,
+        [b'e' | b'E', e @ ..] => {
+            let (d, r) = digits(e.strip_prefix(b"+").or_else(|| e.strip_prefix(b"-")).unwrap_or(e));
+            !d.is_empty() && r.is_empty()
+        }
+        _ => false,
     }
 }
 
