@@ -126,6 +126,7 @@ pub struct VeritySig<'a> {
 
 /// Read and parse the signature partition `dev` (the partition alone: offset 0 is its start,
 /// `size()` its length) through `buf`, which ends up holding the decoded signature.
+#[inline(never)]
 pub fn read_verity_sig<'b>(dev: &mut dyn BlockReader, buf: &'b mut [u8; MAX_JSON]) -> Result<VeritySig<'b>, SigError> {
     let size = dev.size();
     if size > MAX_PARTITION {
@@ -159,6 +160,7 @@ pub fn read_verity_sig<'b>(dev: &mut dyn BlockReader, buf: &'b mut [u8; MAX_JSON
 
 /// Parse the JSON text `json` (without its NUL padding). The signature is decoded in place:
 /// the result borrows `json`, whose text is gone afterwards.
+#[inline(never)]
 pub fn parse_verity_sig(json: &mut [u8]) -> Result<VeritySig<'_>, SigError> {
     let mut p = Parser { s: json, at: 0, found: [None, None] };
     p.ws();
@@ -216,6 +218,7 @@ impl Parser<'_> {
     /// one bit per open container (1: object), `want` the set of tokens that may come
     /// next, `key` is the key ddiboot uses whose value comes next in the outer object.
     /// Values nest at most `MAX_DEPTH` deep (the outer object included).
+    #[inline(never)]
     fn scan(&mut self) -> Result<(), SigError> {
         let (mut open, mut depth, mut want) = (0u32, 0u8, VALUE);
         let mut key = SigKey::Other;
@@ -305,6 +308,7 @@ impl Parser<'_> {
     }
 
     /// A string; the cursor is on its opening quote. Whether it holds escapes.
+    #[inline(never)]
     fn string(&mut self) -> Result<bool, SigError> {
         let mut escaped = false;
         loop {
@@ -339,34 +343,29 @@ impl Parser<'_> {
     }
 }
 
-/// Whether `w` is `true`, `false`, `null` or a number (RFC 8259 grammar).
+/// Whether `w` is `true`, `false`, `null` or a number (RFC 8259 grammar), the number by
+/// a small automaton: states 0 start, 1 after `-`, 2 a leading `0`, 3 integer digits, 4
+/// after `.`, 5 fraction digits, 6 after `e`, 7 after the exponent's sign, 8 its digits.
+#[inline(never)]
 fn scalar(w: &[u8]) -> bool {
     if [&b"true"[..], b"false", b"null"].contains(&w) {
         return true;
     }
-    let (int, rest) = digits(w.strip_prefix(b"-").unwrap_or(w));
-    if int.is_empty() || (int.len() > 1 && int.first() == Some(&b'0')) {
-        return false;
+    let mut state = 0u8;
+    for &c in w {
+        state = match (state, c) {
+            (0, b'-') => 1,
+            (0 | 1, b'0') => 2,
+            (0 | 1, b'1'..=b'9') | (3, b'0'..=b'9') => 3,
+            (2 | 3, b'.') => 4,
+            (4 | 5, b'0'..=b'9') => 5,
+            (2 | 3 | 5, b'e' | b'E') => 6,
+            (6, b'+' | b'-') => 7,
+            (6..=8, b'0'..=b'9') => 8,
+            _ => return false,
+        };
     }
-    let rest = match rest.strip_prefix(b".").map(digits) {
-        Some(([], _)) => return false,
-        Some((_, r)) => r,
-        None => rest,
-    };
-    match rest {
-        [] => true,
-        [b'e' | b'E', e @ ..] => {
-            let (d, r) = digits(e.strip_prefix(b"+").or_else(|| e.strip_prefix(b"-")).unwrap_or(e));
-            !d.is_empty() && r.is_empty()
-        }
-        _ => false,
-    }
-}
-
-/// The leading digits of `w`, and the rest.
-fn digits(w: &[u8]) -> (&[u8], &[u8]) {
-    let n = w.iter().take_while(|b| b.is_ascii_digit()).count();
-    w.split_at_checked(n).unwrap_or((w, &[]))
+    matches!(state, 2 | 3 | 5 | 8)
 }
 
 /// The value of a base64 digit (RFC 4648 standard alphabet).
@@ -385,6 +384,7 @@ fn sextet(c: u8) -> Option<u32> {
 /// Decode the base64 text in `buf[start..end]` into `buf[..]` (output never overtakes input:
 /// 3 bytes out per 4 in), returning the decoded length. Strict: a multiple of 4 characters,
 /// at most two `=` at the end, zero bits in the last character's unused part, not empty.
+#[inline(never)]
 fn decode_base64_in_place(buf: &mut [u8], start: usize, end: usize) -> Option<usize> {
     let text = end.checked_sub(start)?;
     if text == 0 || text % 4 != 0 {
