@@ -9,12 +9,13 @@
 //! keyring (`plan::trust` decides which).
 
 use super::error::{Cause, Context, Error, Step};
+use crate::format::block::ReadError;
 use crate::format::block::{sub_extents, Extent, ExtentReader};
 use crate::format::ddi::{self, DdiSelection};
 use crate::format::fsdetect::{self, FsType};
 use crate::format::gpt::{read_gpt_into, Gpt, Partition};
 use crate::format::verity::{self, RootHash, TableBuf, VerityOptions, VerityParams};
-use crate::format::verity_sig::{self, VeritySig, MAX_JSON};
+use crate::format::verity_sig::{self, SigError, VeritySig, MAX_JSON};
 use crate::plan::cmdline::VerityMode;
 use crate::plan::trust;
 use crate::sys::dm::{DevNo, DmControl, Table};
@@ -177,11 +178,10 @@ fn read_signature<'b>(
     else {
         return Ok(None);
     };
-    let what = "reading the verity signature partition";
-    let x = sub_extents(extents, p.byte_offset(gpt.block_size), p.byte_len(gpt.block_size))
-        .ok_or_else(|| Error::new(Step::Verity, what, b"", Cause::Msg("it lies outside the DDI file")))?;
-    let sig = verity_sig::read_verity_sig(&mut ExtentReader::new(dev, &x), buf)
-        .map_err(|e| Error::new(Step::Verity, what, b"", Cause::Sig(e)))?;
+    let sig = sub_extents(extents, p.byte_offset(gpt.block_size), p.byte_len(gpt.block_size))
+        .ok_or(SigError::Read(ReadError::OutOfRange))
+        .and_then(|x| verity_sig::read_verity_sig(&mut ExtentReader::new(dev, &x), buf))
+        .map_err(|e| Error::new(Step::Verity, "reading the signature partition", b"", Cause::Sig(e)))?;
     debug!("DDI signed, rootHash ", HexBytes(sig.root_hash.as_bytes()));
     Ok(Some(sig))
 }

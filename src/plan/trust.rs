@@ -32,9 +32,7 @@ pub enum TrustError {
 impl TrustError {
     pub fn message(self) -> &'static str {
         match self {
-            TrustError::Nothing => {
-                "no roothash= on the command line and the DDI is not signed (ddiboot.verity=off boots it unverified)"
-            }
+            TrustError::Nothing => "no roothash= on the command line and the DDI is not signed",
             TrustError::Unsigned => "ddiboot.verity=signed and the DDI is not signed",
             TrustError::Mismatch => "the rootHash of the DDI's signature is not roothash=",
         }
@@ -69,13 +67,13 @@ pub fn decide(
 /// `verity_verify_root_hash()`, `verify_pkcs7_signature()`).
 pub fn kernel_refusal(e: Errno) -> &'static str {
     match e {
-        Errno::ENOKEY => "the signing key is not trusted by the kernel (not in its built-in or secondary keyring)",
-        Errno::EKEYREJECTED => "the signature does not match the root hash or the key",
-        Errno::EBADMSG => "the kernel cannot parse the signature (not a PKCS#7 message)",
-        Errno::ENOPKG => "the kernel lacks the signature's hash or key algorithm",
-        Errno::EINVAL => "kernel without CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG, or the table was refused",
-        Errno::ENOSYS => "kernel without key support (CONFIG_KEYS)",
-        _ => "the kernel refused the signed table",
+        Errno::ENOKEY => "the signing key is not trusted by the kernel",
+        Errno::EKEYREJECTED => "the signature does not match the root hash",
+        Errno::EBADMSG => "not a PKCS#7 signature",
+        Errno::ENOPKG => "the kernel lacks the signature's algorithm",
+        Errno::EINVAL => "kernel without CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG?",
+        Errno::ENOSYS => "kernel without CONFIG_KEYS",
+        _ => "refused",
     }
 }
 
@@ -124,6 +122,6 @@ mod tests {
         assert!(kernel_refusal(Errno::ENOKEY).contains("not trusted by the kernel"));
         assert!(kernel_refusal(Errno::EKEYREJECTED).contains("does not match"));
         assert!(kernel_refusal(Errno::EINVAL).contains("CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG"));
-        assert_eq!(kernel_refusal(Errno::EIO), "the kernel refused the signed table");
+        assert_eq!(kernel_refusal(Errno::EIO), "refused");
     }
 }
