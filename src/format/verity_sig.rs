@@ -400,45 +400,33 @@ fn sextet(c: u8) -> Option<u32> {
 
 /// Decode the base64 text in `buf[start..end]` into `buf[..]` (output never overtakes input:
 /// 3 bytes out per 4 in), returning the decoded length. Strict: a multiple of 4 characters,
-/// at most two `=` at the end, zero bits in the last character's unused part, not empty.
+/// at most two `=`, only at the end, zero bits in the last digit's unused part, not empty.
 #[inline(never)]
 fn decode_base64_in_place(buf: &mut [u8], start: usize, end: usize) -> Option<usize> {
-    let text = end.checked_sub(start)?;
-    if text == 0 || text % 4 != 0 {
+    let len = end.checked_sub(start)?;
+    if len == 0 || len % 4 != 0 {
         return None;
     }
-    let mut data_end = end;
-    while data_end > end - 2 && buf.get(data_end - 1) == Some(&b'=') {
-        data_end -= 1;
-    }
-    let (mut acc, mut n, mut out) = (0u32, 0u32, 0usize);
-    let mut put = |buf: &mut [u8], b: u32| {
-        if let Some(d) = buf.get_mut(out) {
-            *d = b as u8;
+    let (mut acc, mut bits, mut pad, mut out) = (0u32, 0u32, 0u32, 0usize);
+    for i in start..end {
+        let c = *buf.get(i)?;
+        if c == b'=' {
+            pad += 1;
+            continue;
         }
-        out += 1;
-    };
-    for i in start..data_end {
-        acc = acc << 6 | sextet(*buf.get(i)?)?;
-        n += 1;
-        if n == 4 {
-            put(buf, acc >> 16);
-            put(buf, acc >> 8);
-            put(buf, acc);
-            (acc, n) = (0, 0);
+        if pad > 0 {
+            return None;
+        }
+        acc = acc << 6 | sextet(c)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            *buf.get_mut(out)? = (acc >> bits) as u8;
+            out += 1;
         }
     }
-    // 2 digits + "==" give one byte, 3 digits + "=" two; the unused low bits must be zero.
-    match n {
-        0 => {}
-        2 if acc & 0xf == 0 => put(buf, acc >> 4),
-        3 if acc & 0x3 == 0 => {
-            put(buf, acc >> 10);
-            put(buf, acc >> 2);
-        }
-        _ => return None,
-    }
-    Some(out)
+    // "xx==" leaves 4 bits, "xxx=" 2, and they must be zero.
+    (bits == 2 * pad && acc & ((1 << bits) - 1) == 0).then_some(out)
 }
 
 #[cfg(test)]
