@@ -5,12 +5,14 @@
 //! dm-verity verifies it against the kernel's trusted keyring (SPECS §3.2).
 //!
 //! The partition lives on the ESP, so it is hostile. It is read through one fixed buffer of
-//! [`MAX_JSON`] bytes; the JSON is parsed strictly (RFC 8259 syntax, UTF-8, nesting bounded)
-//! and only what is used is kept: `rootHash` (hex) and `signature` (base64, decoded in place
-//! into the same buffer). Like systemd (`dissected_image_load_verity_sig_partition`): a
-//! partition above 4 MiB is refused, after the first NUL only NULs may follow, other keys
-//! (`certificateFingerprint`, future ones) are skipped. Stricter than systemd: a used key
-//! appearing twice, or written with escapes, is refused rather than guessed at.
+//! [`MAX_JSON`] bytes; the JSON is scanned strictly (RFC 8259 grammar, the values of other
+//! keys included, nesting bounded, no recursion) and only what is used is kept: `rootHash`
+//! (hex) and `signature` (base64, decoded in place into the same buffer). Like systemd
+//! (`dissected_image_load_verity_sig_partition`): a partition above 4 MiB is refused, after
+//! the first NUL only NULs may follow, other keys (`certificateFingerprint`, future ones) are
+//! skipped. Stricter than systemd: a used key appearing twice, or written with escapes, is
+//! refused rather than guessed at. Laxer: bytes above 0x7f inside strings are not checked to
+//! be UTF-8 (only skipped values can hold them; the check cost 500 bytes, docs/size.md).
 
 use crate::format::block::{BlockReader, ReadError};
 use crate::format::verity::{parse_root_hash, RootHash};
