@@ -64,7 +64,8 @@ mod rt {
             let argv = sp.add(1) as *const *const c_char;
             (argc, argv, argv.add(argc + 1))
         };
-        ddiboot::boot::main(ddiboot::boot::Args { argc, argv, envp })
+        // SAFETY: as above; the initial stack is never freed or written by ddiboot.
+        ddiboot::boot::main(unsafe { ddiboot::boot::Args::new(argc, argv, envp) })
     }
 
     #[panic_handler]

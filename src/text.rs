@@ -1,4 +1,5 @@
-//! Text for log lines without `core::fmt`: a fixed line buffer and a `Show` trait.
+//! Text without `core::fmt`: the one fixed buffer every log line, device path and kernel
+//! table is built in, a `Show` trait, and the decimal and hex digit helpers.
 //!
 //! `core::fmt` costs several KiB of code in a binary this small (measured: see
 //! docs/size.md); ddiboot's messages are only strings, integers, hex and error names,
@@ -7,11 +8,18 @@
 /// Maximum bytes in one log line (the kernel's own record limit is ~1 KiB).
 pub const LINE_MAX: usize = 480;
 
-/// A fixed-size line buffer. Overlong text is cut and marked with `...`.
+/// Maximum bytes any [`Line`] can hold ([`Line::with_max`]): the longest text built is a
+/// dm-verity table (about 950 bytes at worst, `verity::TABLE_MAX`).
+pub const TEXT_MAX: usize = 1024;
+
+/// A fixed-size text buffer, [`LINE_MAX`] bytes unless made with [`Line::with_max`].
+/// Overlong text is cut and marked with `...`; [`Line::is_cut`] tells.
 /// (A `heapless::Vec`: its pushes are checked and its `as_slice` needs no bounds check,
 /// so no panic path and little code; docs/size.md.)
 pub struct Line {
-    buf: heapless::Vec<u8, LINE_MAX>,
+    buf: heapless::Vec<u8, TEXT_MAX>,
+    /// The length limit (<= TEXT_MAX), `...` included.
+    max: u16,
     cut: bool,
 }
 
@@ -23,7 +31,13 @@ impl Default for Line {
 
 impl Line {
     pub const fn new() -> Self {
-        Line { buf: heapless::Vec::new(), cut: false }
+        Line::with_max(LINE_MAX)
+    }
+
+    /// A buffer holding at most `max` bytes (at most [`TEXT_MAX`]).
+    pub const fn with_max(max: usize) -> Self {
+        let max = if max < TEXT_MAX { max } else { TEXT_MAX };
+        Line { buf: heapless::Vec::new(), max: max as u16, cut: false }
     }
 
     /// A line holding just `v` shown (handy in tests).
@@ -34,7 +48,7 @@ impl Line {
     }
 
     pub fn push_byte(&mut self, b: u8) {
-        if self.buf.len() < LINE_MAX - 3 {
+        if self.buf.len() + 3 < self.max as usize {
             let _ = self.buf.push(b);
         } else if !self.cut {
             self.cut = true;
@@ -112,6 +126,11 @@ impl Line {
         self.buf.is_empty()
     }
 
+    /// Whether text was cut because it did not fit.
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+
     pub fn clear(&mut self) {
         self.buf.clear();
         self.cut = false;
@@ -119,6 +138,34 @@ impl Line {
 }
 
 pub const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The value of one hex digit, either case.
+pub const fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// A decimal number of 1 to 19 ASCII digits (so it cannot overflow a `u64`), nothing else:
+/// no sign, no space.
+#[inline(never)]
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    let mut n = 0u64;
+    for &c in s {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + d as u64;
+    }
+    Some(n)
+}
 
 /// Something that can be written into a log line.
 pub trait Show {
@@ -200,6 +247,34 @@ mod tests {
     }
 
     #[test]
+    fn digits_parse() {
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"007"), Some(7));
+        assert_eq!(parse_u64(b"9999999999999999999"), Some(9_999_999_999_999_999_999));
+        for bad in [&b""[..], b"10000000000000000000", b"00000000000000000001", b"1 ", b"-1", b"+1", b"1a", b"\n"] {
+            assert_eq!(parse_u64(bad), None, "{bad:?}");
+        }
+        let all: Vec<Option<u8>> = b"09afAFgG/:".iter().map(|&c| hex_digit(c)).collect();
+        assert_eq!(all, [Some(0), Some(9), Some(10), Some(15), Some(10), Some(15), None, None, None, None]);
+    }
+
+    #[test]
+    fn longer_buffers_and_the_cut_flag() {
+        let mut l = Line::with_max(TEXT_MAX);
+        for _ in 0..TEXT_MAX - 3 {
+            l.push_byte(b'x');
+        }
+        assert!(!l.is_cut());
+        assert_eq!(l.len(), TEXT_MAX - 3);
+        l.push_byte(b'y');
+        assert!(l.is_cut());
+        assert_eq!(l.len(), TEXT_MAX);
+        l.clear();
+        assert!(!l.is_cut() && l.is_empty());
+        assert_eq!(Line::with_max(usize::MAX).max as usize, TEXT_MAX);
+    }
+
+    #[test]
     fn untrusted_is_sanitised_and_long_lines_cut() {
         assert_eq!(Line::of(&Untrusted(b"a\x1b[2Jb\xff")).as_str(), "a?[2Jb?");
         let mut l = Line::new();
@@ -207,6 +282,7 @@ mod tests {
             l.push_byte(b'x');
         }
         assert_eq!(l.len(), LINE_MAX);
+        assert!(l.is_cut());
         assert!(l.as_str().ends_with("xxx..."));
     }
 }

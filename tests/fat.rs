@@ -5,7 +5,7 @@
 
 use ddiboot::errno::Errno;
 use ddiboot::format::block::{BlockReader, Extent, ReadError, SliceReader};
-use ddiboot::format::fat::{FatError, FatType, FatVolume};
+use ddiboot::format::fat::{ChainEnd, FatError, FatType, FatVolume};
 use std::fs::{self, File};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -261,14 +261,13 @@ fn corrupt(bits: u32, mib: u64) {
     assert_eq!(extents_in(&disk, mib, "/EFI/rootfs.raw"), Ok(1));
     let bad = g.eoc - 8;
     for (at, v, err) in [
-        (last, first, FatError::ChainCycle),
         (chain[4], chain[2], FatError::ChainCycle),
         (chain[1], bad - 1, FatError::ClusterOutOfRange),
         (chain[2], 0, FatError::ChainFree),
         (chain[2], 1, FatError::ChainReserved),
         (chain[3], bad, FatError::ChainBad),
         (chain[0], g.eoc, FatError::ChainTooShort),
-        (last, last + 100, FatError::ChainTooLong),
+        (last, bad, FatError::ChainBad),
     ] {
         let old = g.get(&disk, at);
         g.set(&mut disk, at, v);
@@ -276,6 +275,23 @@ fn corrupt(bits: u32, mib: u64) {
         g.set(&mut disk, at, old);
     }
     assert_eq!(extents_in(&disk, mib, "/EFI/rootfs.raw"), Ok(1));
+    // A chain that goes on after the size (to more clusters, or back into the file) is
+    // used up to the size, and reported.
+    let whole = {
+        let mut v = FatVolume::open(SliceReader(&disk), PART, mib << 20).unwrap();
+        let e = v.lookup(b"/EFI/rootfs.raw").unwrap();
+        v.extents(&e).unwrap()
+    };
+    for next in [first, last + 100] {
+        let old = g.get(&disk, last);
+        g.set(&mut disk, last, next);
+        let mut v = FatVolume::open(SliceReader(&disk), PART, mib << 20).unwrap();
+        let e = v.lookup(b"/EFI/rootfs.raw").unwrap();
+        let mut out = Default::default();
+        assert_eq!(v.extents_into(&e, &mut out), Ok(ChainEnd::PastSize), "FAT{bits} {last} -> {next}");
+        assert_eq!(out, whole);
+        g.set(&mut disk, last, old);
+    }
 
     // Truncated disks: a read error, never a panic.
     let boot_end = PART as usize + 512;

@@ -130,6 +130,15 @@ fn damaged_headers_use_the_backup_or_fail() {
     check_expected(&g);
     assert_eq!((g.used_backup, g.backup_error), (false, Some(TableError::HeaderCrc)));
 
+    // The backup's entry array damaged (sgdisk keeps it just before the backup header):
+    // the primary is used, the damage is reported for a warning.
+    let mut bad = img.clone();
+    bad[last - 64 * 512 + 56] ^= 0x01; // first backup entry's name
+    let g = parse(&bad).unwrap();
+    check_expected(&g);
+    assert_eq!((g.used_backup, g.backup_error), (false, Some(TableError::EntriesCrc)));
+    assert_eq!(text(&TableError::EntriesCrc), "partition entry array crc mismatch");
+
     let mut bad = img.clone();
     bad[512 + 16] ^= 0x01;
     bad[last + 16] ^= 0x01;

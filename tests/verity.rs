@@ -5,8 +5,7 @@
 use ddiboot::format::block::SliceReader;
 use ddiboot::format::fsdetect::{self, FsType};
 use ddiboot::format::verity::{
-    self, hash_tree_blocks, parse_root_hash, parse_superblock, HashAlg, TableBuf, VerityError, VerityOptions,
-    VerityParams,
+    self, hash_tree_blocks, parse_root_hash, parse_superblock, HashAlg, VerityError, VerityOptions, VerityParams,
 };
 use std::collections::HashMap;
 use std::fs;
@@ -88,7 +87,7 @@ fn check(f: &Formatted, want_alg: HashAlg) -> String {
     let p = VerityParams::new(&sb, data_len, hash.len() as u64, root.as_bytes()).unwrap();
     assert_eq!(p.hash_start_block, 1);
     assert_eq!(p.data_sectors() * 512, sb.data_blocks * sb.data_block_size as u64);
-    let mut t = TableBuf::new();
+    let mut t = ddiboot::text::Line::with_max(verity::TABLE_MAX);
     p.write_table(ddiboot::devno::DevNo::new(7, 0), ddiboot::devno::DevNo::new(7, 1), VerityOptions::NONE, &mut t)
         .unwrap();
     let want = format!(

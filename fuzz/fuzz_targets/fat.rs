@@ -1,15 +1,16 @@
 //! FAT: the input is the start of a FAT volume on a 16 TiB device (the rest reads as
 //! zeros, so a 256 KiB seed stands for a 33 MiB FAT32 ESP). `FatVolume::open`, then a
 //! bounded walk of the tree with `list_dir`, `lookup` of every ASCII-named entry and of
-//! some fixed paths, and `extents` of every file. Extents must add up to the file size,
-//! lie on the device and be merged where contiguous.
+//! some fixed paths, and `extents_into` of every file. Extents must add up to the file size,
+//! lie on the device and be merged where contiguous, and a second walk of the same file
+//! (with the FAT window the first left) must give the same answer.
 #![no_main]
 
 mod common;
 
 use common::{show, Disk};
 use ddiboot::format::block::Extents;
-use ddiboot::format::fat::{DirEntry, FatError, FatVolume};
+use ddiboot::format::fat::{ChainEnd, DirEntry, FatError, FatVolume};
 use libfuzzer_sys::fuzz_target;
 
 /// 2^32 sectors of 4096 bytes: no BPB can describe a larger volume.
@@ -37,9 +38,19 @@ fn ascii(e: &DirEntry) -> Option<Vec<u8>> {
     ok.then(|| n.iter().map(|&u| u as u8).collect())
 }
 
-fn check_extents(e: &DirEntry, extents: Result<Extents, FatError>) {
-    match extents {
-        Ok(x) => {
+/// `extents_into` of `e`: the chain walk (contiguous runs in the FAT window, jumps one
+/// link at a time), whose result must add up to the size whatever the chain does after it.
+fn check_extents<R: ddiboot::format::block::BlockReader>(vol: &mut FatVolume<R>, e: &DirEntry) {
+    let mut x = Extents::new();
+    let result = vol.extents_into(e, &mut x);
+    // The FAT window the walk leaves behind must not change the next walk's answer.
+    let mut again = Extents::new();
+    let second = vol.extents_into(e, &mut again);
+    assert_eq!(result.map(|_| &x), second.map(|_| &again), "a second walk differs");
+    assert_eq!(result.ok(), second.ok());
+    match result {
+        Ok(end) => {
+            let _: ChainEnd = end;
             assert!(!e.is_dir());
             let total = x.iter().try_fold(0u64, |t, x| t.checked_add(x.len));
             assert_eq!(total, Some(e.size as u64), "extents do not add up to the size");
@@ -71,7 +82,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = vol.cluster_count();
     for path in PATHS {
         match vol.lookup(path) {
-            Ok(e) if !e.is_dir() => check_extents(&e, vol.extents(&e)),
+            Ok(e) if !e.is_dir() => check_extents(&mut vol, &e),
             Ok(_) => {}
             Err(e) => show(&e),
         }
@@ -94,7 +105,7 @@ fuzz_target!(|data: &[u8]| {
         }
         for e in &entries {
             show(e);
-            check_extents(e, vol.extents(e));
+            check_extents(&mut vol, e);
             let Some(name) = ascii(e) else { continue };
             let mut path = dir.clone();
             path.push(b'/');

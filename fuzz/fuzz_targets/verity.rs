@@ -13,7 +13,7 @@ use common::show;
 use ddiboot::devno::DevNo;
 use ddiboot::format::block::SliceReader;
 use ddiboot::format::verity::{
-    hash_start_block, hash_tree_blocks, parse_options, parse_superblock, read_superblock, HashAlg, TableBuf,
+    hash_start_block, hash_tree_blocks, parse_options, parse_superblock, read_superblock, HashAlg,
     VerityError, VerityOptions, VerityParams, SUPERBLOCK_LEN, TABLE_MAX,
 };
 use libfuzzer_sys::fuzz_target;
@@ -36,7 +36,7 @@ impl<'a> Cursor<'a> {
 }
 
 fn check_table(p: &VerityParams, opts: VerityOptions, devs: ((u32, u32), (u32, u32))) {
-    let mut out = TableBuf::new();
+    let mut out = ddiboot::text::Line::with_max(ddiboot::format::verity::TABLE_MAX);
     match p.write_table(DevNo::new(devs.0 .0, devs.0 .1), DevNo::new(devs.1 .0, devs.1 .1), opts, &mut out) {
         Ok(()) => {
             let t = out.as_bytes();

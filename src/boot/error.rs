@@ -3,6 +3,7 @@
 
 use crate::errno::Errno;
 use crate::format::{block, ddi, fat, gpt, verity, verity_sig};
+use crate::plan::mapping;
 use crate::text::{Line, Show};
 
 /// The boot steps, for error messages and timings.
@@ -49,6 +50,7 @@ pub enum Cause {
     Fat(fat::FatError),
     Ddi(ddi::DdiError),
     Verity(verity::VerityError),
+    Map(mapping::MapError),
     Sig(verity_sig::SigError),
 }
 
@@ -94,6 +96,7 @@ impl Show for Cause {
             Cause::Fat(e) => e.show(out),
             Cause::Ddi(e) => e.show(out),
             Cause::Verity(e) => e.show(out),
+            Cause::Map(e) => e.show(out),
             Cause::Sig(e) => e.show(out),
         }
     }

@@ -5,9 +5,9 @@
 //! `printk.devkmsg=on`); ddiboot reopens the file before each burst of 10 so that no
 //! message is ever dropped, without changing the system-wide setting.
 
-use crate::sys::fs::{self, Fd};
+use crate::sys::fs::{self, FdSlot};
 use crate::text::Line;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
@@ -19,7 +19,7 @@ pub enum Level {
     Debug = 7,
 }
 
-static KMSG: AtomicI32 = AtomicI32::new(-1);
+static KMSG: FdSlot = FdSlot::empty();
 static WRITES: AtomicU32 = AtomicU32::new(0);
 static DEBUG: AtomicBool = AtomicBool::new(false);
 
@@ -34,28 +34,13 @@ pub fn debug_enabled() -> bool {
     DEBUG.load(Relaxed)
 }
 
-fn open_kmsg() -> i32 {
-    match fs::open(c"/dev/kmsg", fs::O_WRONLY) {
-        Ok(fd) => {
-            let raw = fd.raw();
-            core::mem::forget(fd); // kept in KMSG, closed by `reopen`
-            raw
-        }
-        Err(_) => -1,
-    }
-}
-
 /// (Re)open /dev/kmsg; call once devtmpfs is mounted.
 pub fn init() {
     reopen();
 }
 
 fn reopen() {
-    let new = open_kmsg();
-    let old = KMSG.swap(new, Relaxed);
-    if old >= 0 {
-        drop(Fd::from_raw(old));
-    }
+    KMSG.replace(fs::open(c"/dev/kmsg", fs::O_WRONLY).ok());
     WRITES.store(0, Relaxed);
 }
 
@@ -76,11 +61,10 @@ pub fn emit(line: &mut Line) {
         reopen();
         WRITES.store(1, Relaxed);
     }
-    let fd = KMSG.load(Relaxed);
-    if fd < 0 || fs::write_raw(fd, line.as_bytes()).is_err() {
+    if KMSG.with(|fd| fs::write(fd, line.as_bytes())).is_none_or(|r| r.is_err()) {
         // No kmsg (yet): the console, without the "<N>" prefix.
         let b = line.as_bytes();
-        let _ = fs::write_raw(2, b.get(3..).unwrap_or(b));
+        let _ = fs::write_stderr(b.get(3..).unwrap_or(b));
     }
 }
 

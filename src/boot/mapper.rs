@@ -9,27 +9,29 @@
 //! keyring (`plan::trust` decides which).
 
 use super::error::{Cause, Context, Error, Step};
-use crate::format::block::ReadError;
-use crate::format::block::{sub_extents, Extent, ExtentReader};
+use crate::errno::Errno;
+use crate::format::block::{sub_extents, Extent, ExtentReader, ReadError};
 use crate::format::ddi::{self, DdiSelection};
 use crate::format::fsdetect::{self, FsType};
 use crate::format::gpt::{read_gpt_into, Gpt, Partition};
-use crate::format::verity::{self, RootHash, TableBuf, VerityOptions, VerityParams};
+use crate::format::verity::{self, RootHash, VerityOptions, VerityParams};
 use crate::format::verity_sig::{self, SigError, VeritySig, MAX_JSON};
 use crate::plan::cmdline::VerityMode;
+use crate::plan::disk::Backing;
+use crate::plan::mapping::{self, Verification};
 use crate::plan::trust;
 use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
 use crate::sys::keyctl::ThreadKey;
-use crate::sys::{CPath, Errno};
-use crate::text::{HexBytes, Line, Show, Untrusted};
+use crate::sys::CPath;
+use crate::text::{Line, Untrusted};
 
 /// The root filesystem's block device, ready to mount.
 pub struct MappedRoot {
     pub dev: DevNo,
     pub path: CPath,
     pub fstype: FsType,
-    pub verified: bool,
+    pub verification: Verification,
 }
 
 /// How the DDI is reached: a disk (or loop device) and the file's extents on it.
@@ -38,9 +40,9 @@ pub struct ImageSource<'a> {
     pub dev: &'a mut Device,
     /// The DDI file's extents on `dev`, in bytes.
     pub extents: &'a [Extent],
-    /// The device dm-linear maps and where it starts on `dev`, in bytes (a partition
-    /// of the disk; or `dev` itself and 0).
-    pub backing: (DevNo, u64),
+    /// The device dm-linear maps and where it starts on `dev` (a partition of the disk;
+    /// or `dev` itself and 0).
+    pub backing: Backing,
 }
 
 /// dm device names. Candidates are tried one at a time and a failed one is unmapped
@@ -48,6 +50,12 @@ pub struct ImageSource<'a> {
 const DATA: &[u8] = b"ddiboot-data";
 const HASH: &[u8] = b"ddiboot-hash";
 const ROOT: &[u8] = b"ddiboot-root";
+/// dm uuids of the unverified devices under dm-verity, which hold the same filesystem
+/// (UUID, LABEL) as the root: stage 2's udev rule hides them by this prefix
+/// (contrib/udev/09-ddiboot.rules, docs/stage2-contract.md). Without verity the data
+/// device is the root and its uuid is its name.
+const DATA_INNER: &[u8] = b"DDIBOOT-INNER-DATA";
+const HASH_INNER: &[u8] = b"DDIBOOT-INNER-HASH";
 
 /// Map the DDI: its GPT, its signature (if any), the partitions for this architecture,
 /// dm-verity (unless `mode` is the explicit `ddiboot.verity=off`) with the root hash from
@@ -78,15 +86,16 @@ pub fn map_image(
     let dm = DmControl::open().ctx(Step::MapImage, "opening", b"/dev/mapper/control")?;
     let bs = gpt.block_size;
     let data_extents = partition_extents(src.extents, &sel.data, bs, disk_lbs)?;
-    let data = linear(&dm, DATA, backing, &data_extents)?;
+    let data = linear(&dm, DATA, if trust.is_some() { DATA_INNER } else { DATA }, backing, &data_extents)?;
     let Some(trust) = trust else {
-        return finish(data, false);
+        return finish(data, Verification::Off);
     };
     let root_hash = &trust.root_hash;
     let Some(vpart) = sel.verity else {
         let _ = dm.remove(DATA);
         return Err(Error::new(Step::Verity, "no verity partition in the DDI", b"", Cause::Msg("cannot verify")));
     };
+    let how = Verification::of(opts);
     let result = (|| {
         let hash_extents = partition_extents(src.extents, &vpart, bs, disk_lbs)?;
         let sb = verity::read_superblock(&mut ExtentReader::new(&mut *src.dev, &hash_extents))
@@ -94,7 +103,7 @@ pub fn map_image(
         let mut params = VerityParams::new(&sb, sel.data.byte_len(bs), vpart.byte_len(bs), root_hash.as_bytes())
             .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
             .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
-        let hash = linear(&dm, HASH, backing, &hash_extents)?;
+        let hash = linear(&dm, HASH, HASH_INNER, backing, &hash_extents)?;
         // The signature reaches dm-verity as a key in this thread's keyring, which the
         // kernel reads while loading the table; `key` unlinks it when dropped.
         let key = match sig.filter(|_| trust.signature) {
@@ -106,13 +115,13 @@ pub fn map_image(
             None => None,
         };
         params.sig_key_desc = key.as_ref().map(|_| verity_sig::KEY_DESC.to_bytes());
-        let mut root = activate_verity(&dm, &params, (data, hash), opts)?;
+        let mut root = activate_verity(&dm, &params, (data, hash), opts, how)?;
         if let (Err(e), Some(_)) = (root, params.sig_key_desc) {
             let why = trust::kernel_refusal(e);
             if trust.hash_fallback {
                 warn!("the kernel refused the DDI's signature (", e, ": ", why, "); verified by roothash= alone");
                 params.sig_key_desc = None;
-                root = activate_verity(&dm, &params, (data, hash), opts)?;
+                root = activate_verity(&dm, &params, (data, hash), opts, how)?;
             } else {
                 let _ = dm.remove(HASH);
                 return Err(Error::new(
@@ -133,7 +142,7 @@ pub fn map_image(
         root
     })();
     match result {
-        Ok(root) => finish(root, true),
+        Ok(root) => finish(root, how),
         Err(e) => {
             let _ = dm.remove(DATA);
             Err(e)
@@ -148,20 +157,20 @@ fn activate_verity(
     params: &VerityParams,
     (data, hash): (DevNo, DevNo),
     opts: VerityOptions,
+    how: Verification,
 ) -> Result<Result<DevNo, Errno>, Error> {
-    let mut tb = TableBuf::new();
+    let mut tb = Line::with_max(verity::TABLE_MAX);
     params
         .write_table(data, hash, opts, &mut tb)
         .map_err(|e| Error::new(Step::Verity, "building the verity table", b"", Cause::Verity(e)))?;
     debug!("verity table: ", Untrusted(tb.as_bytes()));
     let mut t = Table::new();
     t.push(params.data_sectors(), b"verity", tb.as_bytes()).ctx(Step::Verity, "building the table for", ROOT)?;
-    // The uuid carries the trusted root hash and how it was trusted (a signature the
-    // kernel checked, or roothash= alone), so a booted system can tell what was verified
-    // from /sys/block/dm-N/dm/uuid (docs/stage2-contract.md).
+    // The uuid carries the trusted root hash and how it was checked (and whether the
+    // kernel verified a signature of it), so that a booted system can tell from
+    // /sys/block/dm-N/dm/uuid what was verified (docs/stage2-contract.md).
     let mut uuid = Line::new();
-    uuid.push_str(if params.sig_key_desc.is_some() { "DDIBOOT-SIGNED-" } else { "DDIBOOT-VERITY-" });
-    HexBytes(params.root_hash).show(&mut uuid);
+    mapping::root_uuid(params.root_hash, how, params.sig_key_desc.is_some(), &mut uuid);
     Ok(dm.activate(ROOT, uuid.as_bytes(), &mut t, true))
 }
 
@@ -182,16 +191,20 @@ fn read_signature<'b>(
         .ok_or(SigError::Read(ReadError::OutOfRange))
         .and_then(|x| verity_sig::read_verity_sig(&mut ExtentReader::new(dev, &x), buf))
         .map_err(|e| Error::new(Step::Verity, "reading the signature partition", b"", Cause::Sig(e)))?;
-    debug!("DDI signed, rootHash ", HexBytes(sig.root_hash.as_bytes()));
+    debug!("DDI signed, rootHash ", crate::text::HexBytes(sig.root_hash.as_bytes()));
     Ok(Some(sig))
 }
 
 /// Remove whatever `map_image` created (after a failed attempt, so that the next
-/// candidate starts clean). Devices that do not exist are fine.
+/// candidate starts clean). Devices that do not exist are fine; any other failure (a
+/// device still in use) is logged: the next candidate would fail on it.
 pub fn unmap() {
     if let Ok(dm) = DmControl::open() {
         for name in [ROOT, HASH, DATA] {
-            let _ = dm.remove(name);
+            match dm.remove(name) {
+                Ok(()) | Err(Errno::ENXIO) => {}
+                Err(e) => warn!("cannot remove ", Untrusted(name), ": ", e),
+            }
         }
     }
 }
@@ -204,40 +217,35 @@ fn partition_extents(
     bs: u32,
     disk_lbs: u32,
 ) -> Result<crate::format::block::Extents, Error> {
-    let bad = |m| Error::new(Step::MapImage, "partition", b"", Cause::Msg(m));
-    let x = sub_extents(all, p.byte_offset(bs), p.byte_len(bs)).ok_or_else(|| bad("lies outside the DDI file"))?;
-    let lbs = disk_lbs as u64;
-    if x.iter().any(|e| e.offset % lbs != 0 || e.len % lbs != 0) {
-        return Err(bad("is not aligned to the disk's logical block size"));
-    }
+    let x = sub_extents(all, p.byte_offset(bs), p.byte_len(bs))
+        .ok_or_else(|| Error::new(Step::MapImage, "partition", b"", Cause::Msg("lies outside the DDI file")))?;
+    mapping::check_aligned(&x, disk_lbs).map_err(|e| Error::new(Step::MapImage, "partition", b"", Cause::Map(e)))?;
     Ok(x)
 }
 
-/// A read-only dm-linear device over `extents` (bytes on the disk) of the backing device,
-/// which starts `base` bytes into the disk.
-fn linear(dm: &DmControl, name: &[u8], (disk, base): (DevNo, u64), extents: &[Extent]) -> Result<DevNo, Error> {
+/// A read-only dm-linear device `name` (with `uuid`) over `extents` (bytes on the disk)
+/// of the backing device.
+fn linear(dm: &DmControl, name: &[u8], uuid: &[u8], backing: Backing, extents: &[Extent]) -> Result<DevNo, Error> {
     let mut t = Table::new();
+    let mut p = Line::new();
     for e in extents {
-        let Some(offset) = e.offset.checked_sub(base) else {
-            return Err(Error::new(Step::MapImage, "mapping", name, Cause::Msg("extent outside the partition")));
-        };
-        let mut p = Line::of(&disk);
-        p.push_byte(b' ');
-        p.push_u64(offset / 512);
-        t.push(e.len / 512, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name)?;
+        let sectors = mapping::linear_target(e, backing, &mut p)
+            .map_err(|e| Error::new(Step::MapImage, "mapping", name, Cause::Map(e)))?;
+        t.push(sectors, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name)?;
     }
-    dm.activate(name, name, &mut t, true).ctx(Step::MapImage, "creating", name)
+    dm.activate(name, uuid, &mut t, true).ctx(Step::MapImage, "creating", name)
 }
 
 /// Name the device node and detect the filesystem by reading through it (through
-/// dm-verity when verified, so the magic read is already checked).
-fn finish(dev: DevNo, verified: bool) -> Result<MappedRoot, Error> {
+/// dm-verity when verified, so the superblock read is already checked), and check that
+/// the filesystem ends within the device.
+fn finish(dev: DevNo, verification: Verification) -> Result<MappedRoot, Error> {
     let mut minor = Line::new();
     minor.push_u64(dev.minor as u64);
     let path = CPath::join(&[b"/dev/dm-", minor.as_bytes()])
         .ok_or_else(|| Error::new(Step::MountRoot, "device", b"", Cause::Msg("name too long")))?;
     let mut d = Device::open_path(&path).ctx(Step::MountRoot, "opening", path.as_bytes())?;
-    let fstype = fsdetect::detect(&mut d)
+    let probe = fsdetect::probe(&mut d)
         .map_err(|e| Error::new(Step::MountRoot, "reading the root filesystem on", path.as_bytes(), Cause::Read(e)))?
         .ok_or_else(|| {
             Error::new(
@@ -247,5 +255,21 @@ fn finish(dev: DevNo, verified: bool) -> Result<MappedRoot, Error> {
                 Cause::Msg("not erofs, squashfs or ext4"),
             )
         })?;
-    Ok(MappedRoot { dev, path, fstype, verified })
+    if !mapping::fs_fits(probe.size, d.size) {
+        let mut what = Line::new();
+        what.push_bytes(path.as_bytes());
+        what.push_str(": ");
+        what.push_str(probe.fs.name());
+        what.push_str(" of ");
+        what.push_u64(probe.size.unwrap_or(0));
+        what.push_str(" bytes on a device of ");
+        what.push_u64(d.size);
+        return Err(Error::new(
+            Step::MountRoot,
+            "checking the size of",
+            what.as_bytes(),
+            Cause::Msg("larger than its device (the verity data blocks cover less)"),
+        ));
+    }
+    Ok(MappedRoot { dev, path, fstype: probe.fs, verification })
 }

@@ -21,7 +21,9 @@ pub mod policy;
 pub mod switchroot;
 
 use crate::format::verity::{self, RootHash, VerityOptions};
-use crate::plan::cmdline::{Config, VerityMode, Warning};
+use crate::plan::cmdline::{Config, VerityMode, Warning, DEFAULT_IMAGE, DEFAULT_TIMEOUT_S};
+use crate::plan::disk::{self, Backing};
+use crate::plan::mapping::Verification;
 use crate::sys::fs;
 use crate::sys::process;
 use crate::text::{Line, Show, Untrusted};
@@ -101,7 +103,7 @@ fn prepare_root(cfg: &Config) -> Result<(), Error> {
     }
     // Boot the DDI shipped in the initramfs (network boot, no ESP).
     let (mut dev, extents) = memory::attach()?;
-    let backing = (dev.devno, 0);
+    let backing = Backing { dev: dev.devno, start: 0 };
     boot_image(ImageSource { dev: &mut dev, extents: &extents, backing }, cfg, root_hash, opts, t)
 }
 
@@ -111,24 +113,25 @@ fn prepare_root(cfg: &Config) -> Result<(), Error> {
 #[inline(never)]
 fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions, t: u64) -> Result<bool, Error> {
     let loader = esp::loader_partition_uuid();
-    let mut loc = match EspLocator::new(cfg.image, loader).find(cfg.timeout_s) {
+    let defaults = cfg.image == DEFAULT_IMAGE && cfg.timeout_s == DEFAULT_TIMEOUT_S;
+    let wait_s = disk::disk_wait_s(cfg.timeout_s, defaults, memory::present());
+    if wait_s < cfg.timeout_s {
+        info!("the initramfs carries a DDI: waiting ", wait_s, " s for an ESP holding one");
+    }
+    let mut loc = match EspLocator::new(cfg.image, loader).find(wait_s) {
         Ok(l) => l,
         Err(e) => return fall_back(e, "no ESP holds the DDI; falling back to the in-memory DDI"),
     };
     let t = step_done("finding the ESP and the DDI", t);
-    let order = loc.boot_order(cfg.image);
-    if order.len() > 1 {
+    if loc.candidates.len() > 1 {
         let mut list = Line::new();
-        for &i in &order {
-            if let Some(c) = loc.candidates.get(i) {
-                list.push_list_item(&c.path);
-            }
+        for c in &loc.candidates {
+            list.push_list_item(&c.path);
         }
         info!("candidates: ", Untrusted(list.as_bytes()));
     }
     let mut rejected = Line::new();
-    for &i in &order {
-        let Some(c) = loc.candidates.get(i) else { continue };
+    for c in &loc.candidates {
         info!("booting ", Untrusted(&c.path));
         let src = ImageSource { dev: &mut loc.disk, extents: &c.extents, backing: loc.backing };
         match boot_image(src, cfg, root_hash, opts, t) {
@@ -167,10 +170,13 @@ fn boot_image(
 ) -> Result<(), Error> {
     let result = mapper::map_image(src, root_hash, cfg.verity, opts).and_then(|root| {
         let t = step_done("mapping and verity", t);
-        if root.verified {
-            info!("root ", Untrusted(root.path.as_bytes()), " (", root.fstype.name(), ") verified by dm-verity");
-        } else {
-            warn!("ROOT IS NOT VERIFIED (ddiboot.verity=off): ", Untrusted(root.path.as_bytes()), " is mounted as is");
+        let path = Untrusted(root.path.as_bytes());
+        match root.verification {
+            Verification::Full => info!("root ", path, " (", root.fstype.name(), ") verified by dm-verity"),
+            Verification::Weakened => {
+                warn!("ROOT IS NOT FULLY VERIFIED (ignore-corruption or check-at-most-once): ", path)
+            }
+            Verification::Off => warn!("ROOT IS NOT VERIFIED (ddiboot.verity=off): ", path, " is mounted as is"),
         }
         switchroot::mount_root(&root, cfg.overlay)?;
         step_done("mounting the root", t);

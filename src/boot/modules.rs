@@ -7,7 +7,8 @@
 use super::error::{Cause, Context, Error, Step};
 use crate::errno::Errno;
 use crate::initramfs::{MODULE_ORDER, MODULE_ORDER_MAX};
-use crate::sys::fs::{self, AT_FDCWD};
+use crate::plan::modules;
+use crate::sys::fs;
 use crate::sys::{module, CPath};
 use crate::text::Untrusted;
 
@@ -23,10 +24,21 @@ pub fn load_all() -> Result<(), Error> {
             debug!("no /modules/order: no modules to load");
             return Ok(());
         }
+        // Longer than ddiboot reads: loading only its head would leave modules out.
+        Err(Errno::EFBIG) => {
+            const _: () = assert!(MODULE_ORDER_MAX == 4096, "the message below names the limit");
+            return Err(Error::new(
+                Step::Modules,
+                "reading",
+                b"/modules/order",
+                Cause::Msg("longer than the 4096 bytes ddiboot reads (a broken initrd)"),
+            ));
+        }
         Err(e) => return Err(Error::sys(Step::Modules, "reading", b"/modules/order", e)),
     };
     let (mut loaded, mut present) = (0u32, 0u32);
-    for name in list.split(|&b| b == b'\n').map(|l| l.trim_ascii()).filter(|l| !l.is_empty()) {
+    for name in modules::names(list) {
+        let name = name.map_err(|(e, name)| Error::new(Step::Modules, "module name", name, Cause::Msg(e.reason())))?;
         let path = CPath::join(&[b"/modules/", name]).ok_or_else(|| {
             Error::new(Step::Modules, "module name too long:", name, Cause::Msg("bad /modules/order"))
         })?;
@@ -41,7 +53,7 @@ pub fn load_all() -> Result<(), Error> {
             Err(e) => return Err(Error::sys(Step::Modules, "loading module", name, e)),
         }
         drop(fd);
-        if let Err(e) = fs::unlinkat(AT_FDCWD, path.as_cstr(), 0) {
+        if let Err(e) = fs::unlink(path.as_cstr()) {
             debug!("could not delete ", Untrusted(path.as_bytes()), ": ", e);
         }
         debug!("module ", Untrusted(name), " ready");

@@ -12,11 +12,10 @@ use crate::errno::Errno;
 use crate::plan::cmdline::Overlay;
 use crate::sys::fs::{self, Fd, AT_REMOVEDIR, O_DIRECTORY, O_NOFOLLOW, O_RDONLY};
 use crate::sys::mount::{self, MNT_DETACH, MS_MOVE, MS_NODEV, MS_NOSUID, MS_RDONLY};
-use crate::sys::process::execve;
-use crate::sys::process::Args;
+use crate::sys::process::{self, Args};
 use crate::sys::CPath;
 use crate::text::Untrusted;
-use core::ffi::{c_char, CStr};
+use core::ffi::CStr;
 
 const SYSROOT: &CStr = c"/sysroot";
 
@@ -42,12 +41,31 @@ pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
         "mounting tmpfs on",
         b"/run",
     )?;
+    let result = mount_overlay(dev, fstype, root);
+    if result.is_err() {
+        // Undo, so that the root device can be unmapped and the next candidate starts
+        // clean: the lower mount holds the verity device busy.
+        static UNDO: [&CStr; 2] = [LOWER, c"/run"];
+        for &dir in &UNDO {
+            match mount::umount2(dir, 0) {
+                Ok(()) | Err(Errno::EINVAL) => {} // EINVAL: not mounted (the lower mount failed)
+                Err(e) => warn!("cannot unmount ", Untrusted(dir.to_bytes()), ": ", e),
+            }
+        }
+    }
+    result
+}
+
+const LOWER: &CStr = c"/run/ddiboot/lower";
+
+/// The overlay's directories on the /run tmpfs, the lower mount and the overlay.
+fn mount_overlay(dev: &CStr, fstype: &CStr, root: &MappedRoot) -> Result<(), Error> {
     // Loops run over `static`s: an array literal is rebuilt on the stack, store by store.
     static DIRS: [&CStr; 4] = [c"/run/ddiboot", c"/run/ddiboot/lower", c"/run/ddiboot/upper", c"/run/ddiboot/work"];
     for &d in &DIRS {
         mkdir(Step::MountRoot, d)?;
     }
-    mount::mount(Some(dev), c"/run/ddiboot/lower", Some(fstype), MS_RDONLY, None).ctx(
+    mount::mount(Some(dev), LOWER, Some(fstype), MS_RDONLY, None).ctx(
         Step::MountRoot,
         "mounting",
         root.path.as_bytes(),
@@ -144,14 +162,14 @@ fn delete_tree(dir: &Fd, dev: (u32, u32), depth: u32) {
         for (name, is_dir) in &names {
             let Some(c) = CPath::join(&[name]) else { continue };
             if *is_dir {
-                let Ok(sub) = fs::openat(dir.raw(), c.as_cstr(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else { continue };
+                let Ok(sub) = fs::openat(dir, c.as_cstr(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else { continue };
                 match fs::fstat(&sub) {
                     Ok(st) if st.dev == dev => delete_tree(&sub, dev, depth + 1),
                     _ => continue, // a mount point: leave it alone
                 }
-                progress |= fs::unlinkat(dir.raw(), c.as_cstr(), AT_REMOVEDIR).is_ok();
+                progress |= fs::unlinkat(dir, c.as_cstr(), AT_REMOVEDIR).is_ok();
             } else {
-                progress |= fs::unlinkat(dir.raw(), c.as_cstr(), 0).is_ok();
+                progress |= fs::unlinkat(dir, c.as_cstr(), 0).is_ok();
             }
         }
         if !progress {
@@ -169,17 +187,9 @@ fn exec_init(init: Option<&[u8]>, args: &Args) -> Error {
     let candidates: &[&[u8]] = if init.is_some() { &one } else { &FALLBACKS };
     for path in candidates {
         let Some(p) = CPath::join(&[path]) else { continue };
-        // argv: the init path, then what the kernel passed to us after argv[0].
-        let mut argv: [*const c_char; 32] = [core::ptr::null(); 32];
-        argv[0] = p.as_cstr().as_ptr();
-        let extra = args.argc.saturating_sub(1).min(argv.len() - 2);
-        for (i, slot) in argv[1..=extra].iter_mut().enumerate() {
-            // SAFETY-free: `args.argv` holds `argc` valid pointers (see main.rs); we copy
-            // the pointers, not what they point to.
-            *slot = args.arg(i + 1);
-        }
         info!("starting ", Untrusted(path));
-        let e = execve(p.as_cstr(), argv.as_ptr(), args.envp);
+        // argv: the init path, then what the kernel passed to us after argv[0].
+        let e = process::exec(p.as_cstr(), args);
         warn!("cannot execute ", Untrusted(path), ": ", e);
     }
     Error::new(

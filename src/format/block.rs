@@ -1,7 +1,7 @@
 //! The one interface the format code reads through: "read these bytes at this byte
-//! offset". Implemented by a disk or file descriptor (`sys::fs::Fd`), by byte slices
-//! (host tests, in-memory images) and by `ExtentReader` (a file seen through its extents
-//! on the disk).
+//! offset". Implemented by an open block device or file (`sys::fs::Device`: the disks,
+//! the in-memory DDI's loop device, the mapped root), by byte slices (`SliceReader`: host
+//! tests and fuzzers) and by `ExtentReader` (a file seen through its extents on the disk).
 
 use crate::errno::Errno;
 use crate::text::{Line, Show};
@@ -57,7 +57,7 @@ impl<R: BlockReader + ?Sized> BlockReader for &mut R {
     }
 }
 
-/// A memory image (host tests; the in-memory DDI is read through a file instead).
+/// A memory image (host tests and fuzzers; the in-memory DDI is read through its loop device).
 pub struct SliceReader<'a>(pub &'a [u8]);
 
 impl BlockReader for SliceReader<'_> {
@@ -149,7 +149,8 @@ pub fn sub_extents(all: &[Extent], offset: u64, len: u64) -> Option<Extents> {
         }
         base = ext_end;
     }
-    (out.iter().map(|e| e.len).sum::<u64>() == len).then_some(out)
+    // `base` is now the file's size: an empty range past it is outside the file too.
+    (end <= base && out.iter().map(|e| e.len).sum::<u64>() == len).then_some(out)
 }
 
 #[cfg(test)]
@@ -184,5 +185,9 @@ mod tests {
         assert_eq!(sub_extents(&ext, 0, 100).unwrap().as_slice(), &[Extent { offset: 1000, len: 100 }]);
         assert!(sub_extents(&ext, 150, 11).is_none());
         assert!(sub_extents(&ext, u64::MAX, 2).is_none());
+        // Empty ranges: inside the file (its end included) they are no extents.
+        assert!(sub_extents(&ext, 160, 0).unwrap().is_empty());
+        assert!(sub_extents(&ext, 0, 0).unwrap().is_empty());
+        assert!(sub_extents(&ext, 161, 0).is_none());
     }
 }

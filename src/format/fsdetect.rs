@@ -1,11 +1,13 @@
-//! Which filesystem a (verified) data partition holds, and how big its superblock says it is
-//! (SPECS §8.1). One read of the first 2 KiB answers both.
+//! Which filesystem a (verified) data partition holds (SPECS §8.1), from one read of its
+//! first 2 KiB: [`detect`] gives the type, [`probe`] also the size its superblock claims,
+//! for a check against the device it sits on.
 //!
 //! ext2 and ext3 are reported as [`FsType::Ext4`]: they share the magic, and the ext4 driver
 //! mounts them (`CONFIG_EXT4_USE_FOR_EXT2`, set by the distributions); a kernel without that
 //! option would refuse ext2 with "ext4" as the type, which then fails loudly at mount time.
 
 use crate::format::block::{BlockReader, ReadError};
+use crate::format::le;
 
 /// Bytes read to probe: covers the squashfs superblock (byte 0) and the erofs and ext4
 /// superblocks (byte 1024).
@@ -60,32 +62,16 @@ pub struct Probe {
     pub size: Option<u64>,
 }
 
-fn le<const N: usize>(head: &[u8], off: usize) -> Option<[u8; N]> {
-    head.get(off..off.checked_add(N)?)?.try_into().ok()
-}
-
-fn le_u16(head: &[u8], off: usize) -> Option<u16> {
-    le(head, off).map(u16::from_le_bytes)
-}
-
-fn le_u32(head: &[u8], off: usize) -> Option<u32> {
-    le(head, off).map(u32::from_le_bytes)
-}
-
-fn le_u64(head: &[u8], off: usize) -> Option<u64> {
-    le(head, off).map(u64::from_le_bytes)
-}
-
 /// The filesystem type from the first bytes of a device (up to [`PROBE_LEN`]; a shorter head
 /// only finds the filesystems whose magic it covers). squashfs is checked first: its magic is at
 /// byte 0, where erofs and ext4 keep no data, while its own data could happen to look like a
 /// magic at byte 1024.
 pub fn detect_head(head: &[u8]) -> Option<FsType> {
-    if le_u32(head, 0) == Some(SQUASHFS_MAGIC) && le_u16(head, SQUASHFS_MAJOR) == Some(4) {
+    if le::get_u32(head, 0) == Some(SQUASHFS_MAGIC) && le::get_u16(head, SQUASHFS_MAJOR) == Some(4) {
         Some(FsType::Squashfs)
-    } else if le_u32(head, EROFS_SB) == Some(EROFS_MAGIC) {
+    } else if le::get_u32(head, EROFS_SB) == Some(EROFS_MAGIC) {
         Some(FsType::Erofs)
-    } else if le_u16(head, EXT_MAGIC_OFF) == Some(EXT_MAGIC) {
+    } else if le::get_u16(head, EXT_MAGIC_OFF) == Some(EXT_MAGIC) {
         Some(FsType::Ext4)
     } else {
         None
@@ -102,17 +88,17 @@ pub fn fs_size(head: &[u8], fs: FsType) -> Option<u64> {
             if !(9..=16).contains(&bits) {
                 return None;
             }
-            Some((le_u32(head, EROFS_BLOCKS)? as u64) << bits)
+            Some((le::get_u32(head, EROFS_BLOCKS)? as u64) << bits)
         }
-        FsType::Squashfs => le_u64(head, SQUASHFS_BYTES_USED),
+        FsType::Squashfs => le::get_u64(head, SQUASHFS_BYTES_USED),
         FsType::Ext4 => {
-            let log = le_u32(head, EXT_LOG_BLOCK_SIZE)?;
+            let log = le::get_u32(head, EXT_LOG_BLOCK_SIZE)?;
             if log > 6 {
                 return None;
             }
-            let mut blocks = le_u32(head, EXT_BLOCKS_LO)? as u64;
-            if le_u32(head, EXT_FEATURE_INCOMPAT)? & EXT_INCOMPAT_64BIT != 0 {
-                blocks |= (le_u32(head, EXT_BLOCKS_HI)? as u64) << 32;
+            let mut blocks = le::get_u32(head, EXT_BLOCKS_LO)? as u64;
+            if le::get_u32(head, EXT_FEATURE_INCOMPAT)? & EXT_INCOMPAT_64BIT != 0 {
+                blocks |= (le::get_u32(head, EXT_BLOCKS_HI)? as u64) << 32;
             }
             blocks.checked_mul(1024u64 << log)
         }

@@ -9,6 +9,7 @@
 use crate::format::block::{div_ceil, BlockReader, ReadError};
 use crate::format::guid::Guid;
 pub use crate::format::guid::PartAttrs;
+use crate::format::le;
 use crate::text::{Line, Show};
 
 /// The most used entries ddiboot keeps (the usual array has 128 slots).
@@ -335,7 +336,7 @@ fn pmbr_ok(dev: &mut dyn BlockReader) -> bool {
         return false;
     }
     let (records, _) = mbr[446..510].as_chunks::<16>();
-    records.iter().any(|r| r[4] == 0xee && le32(r, 8) == 1)
+    records.iter().any(|r| r[4] == 0xee && le::u32(r, 8) == 1)
 }
 
 /// The header fields ddiboot uses, after validation.
@@ -388,33 +389,33 @@ fn read_header(dev: &mut dyn BlockReader, bs: u32, lba: u64, last_lba: u64) -> R
     if b[H_SIGNATURE..H_SIGNATURE + 8] != SIGNATURE[..] {
         return Err(NoSignature);
     }
-    if le32(b, H_REVISION) >> 16 != 1 {
+    if le::u32(b, H_REVISION) >> 16 != 1 {
         return Err(Revision);
     }
-    let header_size = le32(b, H_HEADER_SIZE);
+    let header_size = le::u32(b, H_HEADER_SIZE);
     let covered = block.get(..header_size as usize).filter(|_| header_size >= HEADER_MIN).ok_or(HeaderSize)?;
     let mut crc = crate::format::crc32::Crc32::new();
     let (before, after) = covered.split_at_checked(H_HEADER_CRC).ok_or(HeaderSize)?;
     crc.update(before);
     crc.update(&[0; 4]);
     crc.update(after.get(4..).ok_or(HeaderSize)?);
-    if crc.finalize() != le32(b, H_HEADER_CRC) {
+    if crc.finalize() != le::u32(b, H_HEADER_CRC) {
         return Err(HeaderCrc);
     }
-    if le32(b, H_RESERVED) != 0 {
+    if le::u32(b, H_RESERVED) != 0 {
         return Err(Reserved);
     }
-    if le64(b, H_MY_LBA) != lba {
+    if le::u64(b, H_MY_LBA) != lba {
         return Err(MyLba);
     }
     let h = Header {
-        first_usable: le64(b, H_FIRST_USABLE),
-        last_usable: le64(b, H_LAST_USABLE),
+        first_usable: le::u64(b, H_FIRST_USABLE),
+        last_usable: le::u64(b, H_LAST_USABLE),
         disk_guid: guid_at(b, H_DISK_GUID),
-        entry_lba: le64(b, H_ENTRY_LBA),
-        entry_count: le32(b, H_ENTRY_COUNT),
-        entry_size: le32(b, H_ENTRY_SIZE),
-        entries_crc: le32(b, H_ENTRIES_CRC),
+        entry_lba: le::u64(b, H_ENTRY_LBA),
+        entry_count: le::u32(b, H_ENTRY_COUNT),
+        entry_size: le::u32(b, H_ENTRY_SIZE),
+        entries_crc: le::u32(b, H_ENTRIES_CRC),
     };
     // Usable blocks lie strictly between the primary header (LBA 1) and the backup (last).
     if !(2 <= h.first_usable && h.first_usable <= h.last_usable && h.last_usable < last_lba) {
@@ -494,9 +495,9 @@ fn add_entry(parts: &mut Partitions, e: &[u8; 128], number: u32, h: &Header) -> 
         number,
         type_guid,
         uuid: guid_at(e, E_UUID),
-        first_lba: le64(e, E_FIRST_LBA),
-        last_lba: le64(e, E_LAST_LBA),
-        attrs: PartAttrs(le64(e, E_ATTRS)),
+        first_lba: le::u64(e, E_FIRST_LBA),
+        last_lba: le::u64(e, E_LAST_LBA),
+        attrs: PartAttrs(le::u64(e, E_ATTRS)),
         name,
     };
     if !(h.first_usable <= p.first_lba && p.first_lba <= p.last_lba && p.last_lba <= h.last_usable) {
@@ -508,21 +509,8 @@ fn add_entry(parts: &mut Partitions, e: &[u8; 128], number: u32, h: &Header) -> 
     parts.push(p).map_err(|_| TableError::TooManyPartitions)
 }
 
-// Little-endian fields of fixed-size records at constant offsets: with the length in the
-// type, the bounds check is resolved at compile time (no panic path, no code).
-fn le32<const N: usize>(b: &[u8; N], at: usize) -> u32 {
-    u32::from_le_bytes(bytes_at(b, at))
-}
-fn le64<const N: usize>(b: &[u8; N], at: usize) -> u64 {
-    u64::from_le_bytes(bytes_at(b, at))
-}
-fn guid_at<const N: usize>(b: &[u8; N], at: usize) -> Guid {
-    Guid(bytes_at(b, at))
-}
-
-/// `M` bytes at `at`, or zeros past the end (never for the fixed layouts used here).
-fn bytes_at<const M: usize, const N: usize>(b: &[u8; N], at: usize) -> [u8; M] {
-    b.get(at..at.saturating_add(M)).and_then(|s| s.try_into().ok()).unwrap_or([0; M])
+fn guid_at(b: &[u8], at: usize) -> Guid {
+    Guid(le::bytes(b, at))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! `DD CC BB AA FF EE HH GG II JJ KK LL MM NN OO PP`. [`Guid`] always holds the on-disk bytes;
 //! "text order" means the bytes in the order the hex digits are written.
 
-use crate::text::{Line, Show, HEX};
+use crate::text::{hex_digit, Line, Show, HEX};
 
 /// A GUID in on-disk (mixed-endian) byte order.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -24,15 +24,6 @@ const fn swap(b: [u8; 16]) -> [u8; 16] {
         i += 1;
     }
     out
-}
-
-const fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// Text offsets of the four dashes in `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
@@ -82,7 +73,7 @@ impl Guid {
                     return None;
                 }
             } else {
-                let Some(v) = hex_value(c) else { return None };
+                let Some(v) = hex_digit(c) else { return None };
                 // Always true (32 digits in 36 characters); lets the compiler drop the
                 // bounds check and its panic path.
                 if digits >= 32 {

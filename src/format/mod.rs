@@ -11,6 +11,7 @@ pub mod fat;
 pub mod fsdetect;
 pub mod gpt;
 pub mod guid;
+pub mod le;
 pub mod verity;
 pub mod verity_sig;
 pub mod version;

@@ -10,7 +10,8 @@
 
 use crate::devno::DevNo;
 use crate::format::block::{div_ceil, BlockReader, ReadError};
-use crate::text::{Line, Show, HEX};
+use crate::format::le;
+use crate::text::{hex_digit, HexBytes, Line, Show};
 
 /// Size of the superblock (§4.1).
 pub const SUPERBLOCK_LEN: usize = 512;
@@ -145,24 +146,6 @@ impl HashAlg {
     }
 }
 
-/// `N` bytes at `off` (zeros past the end: never for the fixed offsets used here; `get`
-/// keeps panic paths out of the binary, docs/size.md).
-fn bytes_at<const N: usize>(b: &[u8; SUPERBLOCK_LEN], off: usize) -> [u8; N] {
-    b.get(off..off + N).and_then(|s| s.try_into().ok()).unwrap_or([0; N])
-}
-
-fn le_u16(b: &[u8; SUPERBLOCK_LEN], off: usize) -> u16 {
-    u16::from_le_bytes(bytes_at(b, off))
-}
-
-fn le_u32(b: &[u8; SUPERBLOCK_LEN], off: usize) -> u32 {
-    u32::from_le_bytes(bytes_at(b, off))
-}
-
-fn le_u64(b: &[u8; SUPERBLOCK_LEN], off: usize) -> u64 {
-    u64::from_le_bytes(bytes_at(b, off))
-}
-
 /// A validated verity superblock (§4.1). Padding bytes are ignored, as cryptsetup does; salt
 /// bytes past `salt_size` are zero here whatever the image held.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -220,16 +203,16 @@ pub fn parse_superblock(buf: &[u8; SUPERBLOCK_LEN]) -> Result<VeritySuperblock, 
     if &buf[..8] != MAGIC {
         return Err(VerityError::BadMagic);
     }
-    if le_u32(buf, OFF_VERSION) != 1 {
+    if le::u32(buf, OFF_VERSION) != 1 {
         return Err(VerityError::BadVersion);
     }
-    let hash_type = le_u32(buf, OFF_HASH_TYPE);
+    let hash_type = le::u32(buf, OFF_HASH_TYPE);
     if hash_type > 1 {
         return Err(VerityError::BadHashType);
     }
     let algorithm =
         HashAlg::from_field(&buf[OFF_ALGORITHM..OFF_ALGORITHM + ALGORITHM_LEN]).ok_or(VerityError::UnknownAlgorithm)?;
-    let salt_size = le_u16(buf, OFF_SALT_SIZE);
+    let salt_size = le::u16(buf, OFF_SALT_SIZE);
     let mut salt = [0u8; MAX_SALT];
     let src = buf.get(OFF_SALT..OFF_SALT + salt_size as usize);
     if let Some(src) = src.filter(|s| s.len() <= MAX_SALT) {
@@ -237,11 +220,11 @@ pub fn parse_superblock(buf: &[u8; SUPERBLOCK_LEN]) -> Result<VeritySuperblock, 
     }
     let sb = VeritySuperblock {
         hash_type,
-        uuid: bytes_at(buf, OFF_UUID),
+        uuid: le::bytes(buf, OFF_UUID),
         algorithm,
-        data_block_size: le_u32(buf, OFF_DATA_BLOCK_SIZE),
-        hash_block_size: le_u32(buf, OFF_HASH_BLOCK_SIZE),
-        data_blocks: le_u64(buf, OFF_DATA_BLOCKS),
+        data_block_size: le::u32(buf, OFF_DATA_BLOCK_SIZE),
+        hash_block_size: le::u32(buf, OFF_HASH_BLOCK_SIZE),
+        data_blocks: le::u64(buf, OFF_DATA_BLOCKS),
         salt,
         salt_size,
     };
@@ -302,15 +285,6 @@ pub struct RootHash {
 impl RootHash {
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..self.len as usize).unwrap_or(&self.bytes)
-    }
-}
-
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
     }
 }
 
@@ -408,78 +382,26 @@ pub fn parse_options(s: &[u8], unsupported: &mut dyn FnMut(&[u8])) -> Result<Ver
 }
 
 /// Longest target parameter string we build; the worst case (sha512, 256-byte salt, every
-/// option, 10-digit device numbers) is about 950 bytes.
-pub const TABLE_MAX: usize = 1024;
+/// option, 10-digit device numbers) is about 950 bytes. The table is written into a
+/// `Line::with_max(TABLE_MAX)`.
+pub const TABLE_MAX: usize = crate::text::TEXT_MAX;
 
-/// A fixed buffer for the target parameters (ASCII, no NUL).
-pub struct TableBuf {
-    buf: heapless::Vec<u8, TABLE_MAX>,
-    overflow: bool,
+/// A space, then the decimal number.
+fn word_u64(out: &mut Line, v: u64) {
+    out.push_byte(b' ');
+    out.push_u64(v);
 }
 
-impl Default for TableBuf {
-    fn default() -> Self {
-        Self::new()
-    }
+/// A space, then `major:minor`.
+fn word_dev(out: &mut Line, dev: DevNo) {
+    out.push_byte(b' ');
+    dev.show(out);
 }
 
-impl TableBuf {
-    pub const fn new() -> Self {
-        TableBuf { buf: heapless::Vec::new(), overflow: false }
-    }
-
-    pub fn clear(&mut self) {
-        self.buf.clear();
-        self.overflow = false;
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
-    }
-
-    pub fn as_str(&self) -> &str {
-        core::str::from_utf8(self.as_bytes()).unwrap_or("")
-    }
-
-    fn push(&mut self, b: u8) {
-        self.overflow |= self.buf.push(b).is_err();
-    }
-
-    fn push_str(&mut self, s: &str) {
-        for &b in s.as_bytes() {
-            self.push(b);
-        }
-    }
-
-    /// Decimal digits (most significant first, by recursion: at most 20 levels).
-    fn num(&mut self, v: u64) {
-        if v >= 10 {
-            self.num(v / 10);
-        }
-        self.push(b'0' + (v % 10) as u8);
-    }
-
-    /// A space, then the decimal number.
-    fn word_u64(&mut self, v: u64) {
-        self.push(b' ');
-        self.num(v);
-    }
-
-    /// A space, then `major:minor`.
-    fn word_dev(&mut self, dev: DevNo) {
-        self.word_u64(dev.major as u64);
-        self.push(b':');
-        self.num(dev.minor as u64);
-    }
-
-    /// A space, then lowercase hex.
-    fn word_hex(&mut self, bytes: &[u8]) {
-        self.push(b' ');
-        for b in bytes {
-            self.push(HEX[(b >> 4) as usize]);
-            self.push(HEX[(b & 15) as usize]);
-        }
-    }
+/// A space, then lowercase hex.
+fn word_hex(out: &mut Line, bytes: &[u8]) {
+    out.push_byte(b' ');
+    HexBytes(bytes).show(out);
 }
 
 /// Validated parameters for one verity target (§4.4). The salt and the root hash are
@@ -563,40 +485,40 @@ impl<'a> VerityParams<'a> {
         data_dev: DevNo,
         hash_dev: DevNo,
         opts: VerityOptions,
-        out: &mut TableBuf,
+        out: &mut Line,
     ) -> Result<(), VerityError> {
         opts.check()?;
         out.clear();
-        out.num(self.version as u64);
-        out.word_dev(data_dev);
-        out.word_dev(hash_dev);
-        out.word_u64(self.data_block_size as u64);
-        out.word_u64(self.hash_block_size as u64);
-        out.word_u64(self.data_blocks);
-        out.word_u64(self.hash_start_block);
-        out.push(b' ');
+        out.push_u64(self.version as u64);
+        word_dev(out, data_dev);
+        word_dev(out, hash_dev);
+        word_u64(out, self.data_block_size as u64);
+        word_u64(out, self.hash_block_size as u64);
+        word_u64(out, self.data_blocks);
+        word_u64(out, self.hash_start_block);
+        out.push_byte(b' ');
         out.push_str(self.alg.name());
-        out.word_hex(self.root_hash);
+        word_hex(out, self.root_hash);
         if self.salt.is_empty() {
             out.push_str(" -");
         } else {
-            out.word_hex(self.salt);
+            word_hex(out, self.salt);
         }
         let n = opts.0.count_ones() + 2 * self.sig_key_desc.is_some() as u32;
         if n > 0 {
-            out.word_u64(n as u64);
+            word_u64(out, n as u64);
             for (flag, word) in OPTION_WORDS {
                 if opts.contains(flag) {
-                    out.push(b' ');
+                    out.push_byte(b' ');
                     out.push_str(word);
                 }
             }
             if let Some(desc) = self.sig_key_desc {
                 out.push_str(" root_hash_sig_key_desc ");
-                desc.iter().for_each(|&b| out.push(b));
+                out.push_bytes(desc);
             }
         }
-        if out.overflow {
+        if out.is_cut() {
             return Err(VerityError::TableTooLong);
         }
         Ok(())
@@ -746,7 +668,7 @@ mod tests {
         let sb = parse_superblock(&sb_bytes()).unwrap();
         let r = root();
         let p = VerityParams::new(&sb, 1 << 20, 10240, r.as_bytes()).unwrap();
-        let mut t = TableBuf::new();
+        let mut t = Line::with_max(TABLE_MAX);
         p.write_table(DevNo::new(7, 0), DevNo::new(259, 1048575), VerityOptions::NONE, &mut t).unwrap();
         let want = ["1 7:0 259:1048575 4096 1024 256 1 sha256 ", ROOT, " 0011aabb"].concat();
         assert_eq!(t.as_str(), want);
@@ -792,7 +714,7 @@ mod tests {
         let sb = parse_superblock(&b).unwrap();
         let p = VerityParams::new(&sb, u64::MAX, u64::MAX, &[0xcd; 64]).unwrap();
         let all = VerityOptions(0b111_0001); // one corruption mode, one error mode, the rest
-        let mut t = TableBuf::new();
+        let mut t = Line::with_max(TABLE_MAX);
         p.write_table(DevNo::new(u32::MAX, u32::MAX), DevNo::new(u32::MAX, u32::MAX), all, &mut t).unwrap();
         assert!(t.as_str().ends_with(" 4 ignore_corruption panic_on_error ignore_zero_blocks check_at_most_once"));
         assert!(t.as_bytes().len() < TABLE_MAX);
@@ -805,14 +727,15 @@ mod tests {
 
     #[test]
     fn table_overflow_is_an_error() {
-        let mut t = TableBuf::new();
-        for _ in 0..TABLE_MAX {
-            t.push(b'x');
-        }
-        assert!(!t.overflow);
-        t.word_u64(5);
-        assert!(t.overflow);
-        assert_eq!(t.as_bytes().len(), TABLE_MAX);
+        let sb = parse_superblock(&sb_bytes()).unwrap();
+        let r = root();
+        let p = VerityParams::new(&sb, 1 << 20, 1 << 20, r.as_bytes()).unwrap();
+        let mut t = Line::with_max(100);
+        let e = p.write_table(DevNo::new(8, 1), DevNo::new(8, 2), VerityOptions::NONE, &mut t);
+        assert_eq!(e, Err(VerityError::TableTooLong));
+        let mut t = Line::with_max(TABLE_MAX);
+        assert_eq!(p.write_table(DevNo::new(8, 1), DevNo::new(8, 2), VerityOptions::NONE, &mut t), Ok(()));
+        assert!(t.len() > 100);
     }
 
     #[test]

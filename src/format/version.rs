@@ -2,6 +2,7 @@
 //! systemd-sysupdate use, `strverscmp_improved`) and the Boot Loader Specification's
 //! boot counting suffix (`+LEFT[-DONE]`). See ../shared/SPECS.md §9.3–9.4.
 
+use crate::text;
 use core::cmp::Ordering;
 
 fn valid(c: u8) -> bool {
@@ -97,11 +98,9 @@ fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
 }
 
+/// At most 9 digits (fits a `u32`).
 fn number(s: &[u8]) -> Option<u32> {
-    if s.is_empty() || s.len() > 9 || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(s.iter().fold(0, |n, &c| n * 10 + (c - b'0') as u32))
+    text::parse_u64(s).filter(|_| s.len() <= 9).map(|n| n as u32)
 }
 
 /// Match `name` against `PREFIX*SUFFIX` (FAT names: ASCII case-insensitive).

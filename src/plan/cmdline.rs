@@ -5,6 +5,8 @@
 //! `=` and are removed; there are no escapes. `--` ends the kernel's part (the rest is
 //! for init). The last occurrence of a key wins.
 
+use crate::text;
+
 /// One `key[=value]` word.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Param<'a> {
@@ -112,6 +114,11 @@ pub enum Overlay {
 pub const DEFAULT_IMAGE: &[u8] = b"/EFI/Linux/rootfs.raw";
 pub const DEFAULT_TIMEOUT_S: u32 = 30;
 pub const DEFAULT_FAILURE_DELAY_S: u32 = 5;
+/// `ddiboot.timeout=` above this (1 day) is capped, with a warning: a typo must not
+/// leave a machine waiting for years.
+pub const MAX_TIMEOUT_S: u32 = 86_400;
+/// `ddiboot.failure_delay=` above this (1 hour) is capped, with a warning.
+pub const MAX_FAILURE_DELAY_S: u32 = 3_600;
 
 /// Everything ddiboot takes from the command line. Slices borrow the line.
 #[derive(Clone, Copy, Debug)]
@@ -163,11 +170,10 @@ pub struct Warning<'a> {
     pub problem: &'static str,
 }
 
-fn parse_u32(v: &[u8]) -> Option<u32> {
-    if v.is_empty() || v.len() > 9 {
-        return None;
-    }
-    v.iter().try_fold(0u32, |acc, &b| b.is_ascii_digit().then(|| acc * 10 + (b - b'0') as u32))
+/// A number of seconds: ASCII digits only (a number too long for a `u64` is `u64::MAX`,
+/// which every cap below covers).
+fn seconds(v: &[u8]) -> Option<u64> {
+    (!v.is_empty() && v.iter().all(u8::is_ascii_digit)).then(|| text::parse_u64(v).unwrap_or(u64::MAX))
 }
 
 /// The position of `v` in `words` (exact match). Words are compared as slices, not
@@ -233,17 +239,20 @@ impl<'a> Config<'a> {
                     }
                     _ => Some("must be an absolute path on the ESP, or memory"),
                 },
-                Some(i @ (4 | 5)) => match v.and_then(parse_u32) {
-                    Some(t) if i == 4 => {
-                        c.timeout_s = t;
-                        None
+                Some(i @ (4 | 5)) => {
+                    let (slot, max, capped) = if i == 4 {
+                        (&mut c.timeout_s, MAX_TIMEOUT_S, "too long: capped at 86400 s (1 day)")
+                    } else {
+                        (&mut c.failure_delay_s, MAX_FAILURE_DELAY_S, "too long: capped at 3600 s (1 hour)")
+                    };
+                    match v.and_then(seconds) {
+                        Some(t) => {
+                            *slot = t.min(max as u64) as u32;
+                            (t > max as u64).then_some(capped)
+                        }
+                        None => Some("must be a number of seconds"),
                     }
-                    Some(t) => {
-                        c.failure_delay_s = t;
-                        None
-                    }
-                    None => Some("must be a number of seconds"),
-                },
+                }
                 Some(6) => {
                     const POLICIES: [FailurePolicy; 3] =
                         [FailurePolicy::Reboot, FailurePolicy::PowerOff, FailurePolicy::Halt];
@@ -349,6 +358,35 @@ mod tests {
                 Warning { key: b"ddiboot.timeout", problem: "must be a number of seconds" },
             ]
         );
+    }
+
+    #[test]
+    fn waits_are_capped_with_a_warning() {
+        let mut warnings = Vec::new();
+        let c = Config::parse(b"ddiboot.timeout=86400 ddiboot.failure_delay=3600", &mut |w| warnings.push(w));
+        assert_eq!((c.timeout_s, c.failure_delay_s), (86_400, 3_600));
+        assert!(warnings.is_empty());
+        let c = Config::parse(
+            b"ddiboot.timeout=86401 ddiboot.failure_delay=999999999999999999999999 ddiboot.timeout=-1",
+            &mut |w| warnings.push(w),
+        );
+        assert_eq!((c.timeout_s, c.failure_delay_s), (MAX_TIMEOUT_S, MAX_FAILURE_DELAY_S));
+        assert_eq!(
+            warnings,
+            vec![
+                Warning { key: b"ddiboot.timeout", problem: "too long: capped at 86400 s (1 day)" },
+                Warning { key: b"ddiboot.failure_delay", problem: "too long: capped at 3600 s (1 hour)" },
+                Warning { key: b"ddiboot.timeout", problem: "must be a number of seconds" },
+            ]
+        );
+        for bad in ["", "1s", " 1", "+1", "0x10"] {
+            let line = format!("ddiboot.timeout={bad}");
+            let mut n = 0;
+            let c = Config::parse(line.as_bytes(), &mut |_| n += 1);
+            assert_eq!((c.timeout_s, n), (DEFAULT_TIMEOUT_S, 1), "{bad:?}");
+        }
+        let c = Config::parse(b"ddiboot.timeout=0 ddiboot.failure_delay=0007", &mut |_| panic!());
+        assert_eq!((c.timeout_s, c.failure_delay_s), (0, 7));
     }
 
     #[test]

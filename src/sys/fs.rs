@@ -4,13 +4,14 @@ use super::{check, CPath, Errno, SysResult};
 use crate::devno::DevNo;
 use crate::format::block::{BlockReader, ReadError};
 use core::ffi::CStr;
+use core::sync::atomic::{AtomicI32, Ordering::Relaxed};
 use linux_raw_sys::general as g;
 use sc::syscall;
 
 /// An owned file descriptor, closed on drop.
 pub struct Fd(i32);
 
-pub const AT_FDCWD: i32 = g::AT_FDCWD;
+const AT_FDCWD: i32 = g::AT_FDCWD;
 pub const O_RDONLY: u32 = g::O_RDONLY;
 pub const O_WRONLY: u32 = g::O_WRONLY;
 pub const O_RDWR: u32 = g::O_RDWR;
@@ -19,13 +20,61 @@ pub const O_CLOEXEC: u32 = g::O_CLOEXEC;
 pub const O_NOFOLLOW: u32 = g::O_NOFOLLOW;
 
 impl Fd {
+    /// The descriptor's number (for syscalls and structs that take one; still owned
+    /// by `self`).
     pub fn raw(&self) -> i32 {
         self.0
     }
 
-    /// Wrap a descriptor the kernel handed us (e.g. from an ioctl).
-    pub fn from_raw(fd: i32) -> Fd {
+    /// Take ownership of a descriptor the kernel handed us (e.g. from `socket`).
+    ///
+    /// # Safety
+    /// `fd` is an open descriptor that nothing else owns: it is closed when the `Fd`
+    /// is dropped, and no one else may use or close it meanwhile.
+    pub unsafe fn from_raw(fd: i32) -> Fd {
         Fd(fd)
+    }
+
+    /// Give up ownership: the descriptor stays open and its number is returned.
+    fn into_raw(self) -> i32 {
+        let fd = self.0;
+        core::mem::forget(self);
+        fd
+    }
+}
+
+/// A descriptor kept in a `static` (the log's `/dev/kmsg`): owned by the slot and lent
+/// to one user at a time, so that no use can overlap the close of a replacement.
+/// (Relaxed is enough: the descriptor number is all that passes through the atomic,
+/// and read-modify-writes of one atomic are totally ordered.)
+pub struct FdSlot(AtomicI32);
+
+impl FdSlot {
+    pub const fn empty() -> FdSlot {
+        FdSlot(AtomicI32::new(-1))
+    }
+
+    /// Put `fd` in the slot (`None`: leave it empty), closing the descriptor held before.
+    pub fn replace(&self, fd: Option<Fd>) {
+        let old = self.0.swap(fd.map_or(-1, Fd::into_raw), Relaxed);
+        if old >= 0 {
+            drop(Fd(old));
+        }
+    }
+
+    /// `f` with the slot's descriptor; `None` when the slot is empty (or lent out).
+    pub fn with<R>(&self, f: impl FnOnce(&Fd) -> R) -> Option<R> {
+        let raw = self.0.swap(-1, Relaxed);
+        if raw < 0 {
+            return None;
+        }
+        let fd = Fd(raw);
+        let r = f(&fd);
+        // Back into the slot, unless it was given another descriptor meanwhile.
+        if self.0.compare_exchange(-1, raw, Relaxed, Relaxed).is_ok() {
+            core::mem::forget(fd);
+        }
+        Some(r)
     }
 }
 
@@ -39,15 +88,22 @@ impl Drop for Fd {
     }
 }
 
-/// `int openat(int dirfd, const char *pathname, int flags, mode_t mode);`
-pub fn openat(dir: i32, path: &CStr, flags: u32) -> SysResult<Fd> {
+/// `int openat(int dirfd, const char *pathname, int flags, mode_t mode);` with a
+/// directory we hold open or `AT_FDCWD`.
+fn open_in(dir: i32, path: &CStr, flags: u32) -> SysResult<Fd> {
     // SAFETY: `path` is NUL-terminated and outlives the call.
     let r = unsafe { syscall!(OPENAT, dir, path.as_ptr(), flags | O_CLOEXEC, 0) };
     check(r).map(|fd| Fd(fd as i32))
 }
 
+/// `path` relative to the open directory `dir` (always `O_CLOEXEC`).
+pub fn openat(dir: &Fd, path: &CStr, flags: u32) -> SysResult<Fd> {
+    open_in(dir.0, path, flags)
+}
+
+/// `path` relative to the working directory (always `O_CLOEXEC`).
 pub fn open(path: &CStr, flags: u32) -> SysResult<Fd> {
-    openat(AT_FDCWD, path, flags)
+    open_in(AT_FDCWD, path, flags)
 }
 
 /// `ssize_t read(int fd, void *buf, size_t count);`
@@ -62,32 +118,45 @@ pub fn pread(fd: &Fd, buf: &mut [u8], offset: u64) -> SysResult<usize> {
     check(unsafe { syscall!(PREAD64, fd.0, buf.as_mut_ptr(), buf.len(), offset) })
 }
 
-/// `ssize_t write(int fd, const void *buf, size_t count);`
-pub fn write_raw(fd: i32, buf: &[u8]) -> SysResult<usize> {
+/// `ssize_t write(int fd, const void *buf, size_t count);` on a descriptor number
+/// (`write` and `write_stderr` pick it).
+fn write_to(fd: i32, buf: &[u8]) -> SysResult<usize> {
     // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
     check(unsafe { syscall!(WRITE, fd, buf.as_ptr(), buf.len()) })
 }
 
 pub fn write(fd: &Fd, buf: &[u8]) -> SysResult<usize> {
-    write_raw(fd.0, buf)
+    write_to(fd.0, buf)
 }
 
-/// Read a whole (small) file into `buf`; returns the bytes read. A file larger than
-/// `buf` is cut at `buf.len()`.
+/// Write to fd 2, the console the kernel opened for `/init` (like `std::io::stderr`).
+pub fn write_stderr(buf: &[u8]) -> SysResult<usize> {
+    write_to(2, buf)
+}
+
+/// Read a whole (small) file into `buf`; returns the bytes read. A file that does not
+/// fit is an error, `EFBIG`, never cut short silently.
 pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> SysResult<&'a [u8]> {
     let fd = open(path, O_RDONLY)?;
     let mut n = 0;
     // `get` rather than indexing: the kernel never returns more than asked, but an index
     // that could fail would link the panic formatting code (docs/size.md).
-    while let Some(rest) = buf.get_mut(n..).filter(|r| !r.is_empty()) {
+    loop {
+        let Some(rest) = buf.get_mut(n..).filter(|r| !r.is_empty()) else {
+            // Full: one more byte tells whether the file goes on.
+            return match read(&fd, &mut [0u8; 1]) {
+                Ok(0) => Ok(buf.get(..n).unwrap_or(&[])),
+                Ok(_) => Err(Errno::EFBIG),
+                Err(e) => Err(e),
+            };
+        };
         match read(&fd, rest) {
-            Ok(0) => break,
+            Ok(0) => return Ok(buf.get(..n).unwrap_or(&[])),
             Ok(k) => n += k,
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e),
         }
     }
-    Ok(buf.get(..n).unwrap_or(&[]))
 }
 
 /// `int mkdirat(int dirfd, const char *pathname, mode_t mode);` — EEXIST is success.
@@ -100,9 +169,19 @@ pub fn mkdir(path: &CStr, mode: u32) -> SysResult<()> {
 }
 
 /// `int unlinkat(int dirfd, const char *pathname, int flags);`
-pub fn unlinkat(dir: i32, path: &CStr, flags: u32) -> SysResult<()> {
+fn unlink_in(dir: i32, path: &CStr, flags: u32) -> SysResult<()> {
     // SAFETY: `path` is NUL-terminated and outlives the call.
     check(unsafe { syscall!(UNLINKAT, dir, path.as_ptr(), flags) }).map(drop)
+}
+
+/// Remove `path` (relative to the open directory `dir`; a directory with `AT_REMOVEDIR`).
+pub fn unlinkat(dir: &Fd, path: &CStr, flags: u32) -> SysResult<()> {
+    unlink_in(dir.0, path, flags)
+}
+
+/// Remove the file `path` (relative to the working directory).
+pub fn unlink(path: &CStr) -> SysResult<()> {
+    unlink_in(AT_FDCWD, path, 0)
 }
 
 pub const AT_REMOVEDIR: u32 = g::AT_REMOVEDIR;
@@ -136,7 +215,7 @@ pub const S_IFBLK: u32 = 0o060000;
 
 /// `int statx(int dirfd, const char *pathname, int flags, unsigned int mask, struct statx *statxbuf);`
 /// With an empty path this stats `dir` itself (`AT_EMPTY_PATH`). Symlinks are not followed.
-pub fn statx(dir: i32, path: &CStr) -> SysResult<FileStat> {
+fn statx(dir: i32, path: &CStr) -> SysResult<FileStat> {
     // SAFETY: an all-zero `statx` is a valid value of this plain C struct.
     let mut st: g::statx = unsafe { core::mem::zeroed() };
     let flags = g::AT_EMPTY_PATH | g::AT_SYMLINK_NOFOLLOW;
@@ -273,5 +352,47 @@ impl BlockReader for Device {
 
     fn size(&self) -> u64 {
         self.size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_file(name: &str, len: usize) -> (std::path::PathBuf, std::ffi::CString) {
+        let p = std::env::temp_dir().join(format!("ddiboot-fs-test-{}-{name}", std::process::id()));
+        std::fs::write(&p, vec![b'x'; len]).unwrap();
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        (p, c)
+    }
+
+    #[test]
+    fn read_file_refuses_to_cut() {
+        let mut buf = [0u8; 16];
+        for (len, want) in [(0, Ok(0)), (15, Ok(15)), (16, Ok(16)), (17, Err(Errno::EFBIG)), (4096, Err(Errno::EFBIG))]
+        {
+            let (p, c) = temp_file(&format!("read{len}"), len);
+            assert_eq!(read_file(&c, &mut buf).map(|b| b.len()), want, "file of {len} bytes");
+            std::fs::remove_file(p).unwrap();
+        }
+        assert_eq!(read_file(c"/nonexistent/ddiboot", &mut buf).err(), Some(Errno::ENOENT));
+    }
+
+    #[test]
+    fn fd_slot_owns_and_lends() {
+        let (p, c) = temp_file("slot", 3);
+        let slot = FdSlot::empty();
+        assert_eq!(slot.with(|_| ()), None);
+        slot.replace(Some(open(&c, O_RDONLY).unwrap()));
+        assert!(slot.with(|fd| fd.raw()).unwrap() >= 0);
+        // Lent out: a nested use finds the slot empty, and the fd comes back afterwards.
+        assert_eq!(slot.with(|_| slot.with(|_| ())), Some(None));
+        assert_eq!(slot.with(|fd| fstat(fd).map(|st| st.size)), Some(Ok(3)));
+        // Replaced while lent out: the lent fd is closed after use, the new one stays.
+        slot.with(|_| slot.replace(Some(open(&c, O_RDONLY).unwrap()))).unwrap();
+        assert!(slot.with(|fd| fstat(fd).is_ok()).unwrap());
+        slot.replace(None);
+        assert_eq!(slot.with(|_| ()), None);
+        std::fs::remove_file(p).unwrap();
     }
 }

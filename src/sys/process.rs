@@ -5,21 +5,21 @@ use core::ffi::{c_char, CStr};
 use linux_raw_sys::general as g;
 use sc::syscall;
 
-/// What the kernel handed to `/init` on its stack (see main.rs).
+/// What the kernel handed to `/init` on its stack (see main.rs): the arguments and the
+/// environment, passed on to init by [`exec`].
 pub struct Args {
-    pub argc: usize,
-    pub argv: *const *const c_char,
-    pub envp: *const *const c_char,
+    argc: usize,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
 }
 
 impl Args {
-    /// `argv[i]`, or NULL past the end.
-    pub fn arg(&self, i: usize) -> *const c_char {
-        if i >= self.argc {
-            return core::ptr::null();
-        }
-        // SAFETY: the kernel put `argc` valid pointers at `argv` (main.rs), and i < argc.
-        unsafe { *self.argv.add(i) }
+    /// # Safety
+    /// `argv` points to `argc` pointers to NUL-terminated strings, `envp` to a
+    /// NULL-terminated array of them, and all of it stays valid and unchanged for the
+    /// life of the process (the kernel's initial stack, read by `_start`).
+    pub unsafe fn new(argc: usize, argv: *const *const c_char, envp: *const *const c_char) -> Args {
+        Args { argc, argv, envp }
     }
 }
 
@@ -73,13 +73,25 @@ pub fn reboot(cmd: RebootCmd) -> Errno {
     check(r).err().unwrap_or(Errno::EINVAL)
 }
 
-/// `int execve(const char *pathname, char *const argv[], char *const envp[]);`
-/// Returns only on failure. `argv`/`envp` are NULL-terminated pointer arrays.
-pub fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
-    // SAFETY: `path` is NUL-terminated; argv/envp are the NULL-terminated arrays the
-    // kernel gave us at startup (see main.rs), or arrays built by the caller with the
-    // same shape, and stay alive across the call.
-    let r = unsafe { syscall!(EXECVE, path.as_ptr(), argv, envp) };
+/// Most arguments passed on to init after its path (the rest are dropped).
+pub const MAX_EXEC_ARGS: usize = 30;
+
+/// `int execve(const char *pathname, char *const argv[], char *const envp[]);` of `path`
+/// with argv = `path`, then `args`' arguments after argv[0] (at most
+/// [`MAX_EXEC_ARGS`]), and `args`' environment. Returns only on failure.
+pub fn exec(path: &CStr, args: &Args) -> Errno {
+    let mut argv: [*const c_char; MAX_EXEC_ARGS + 2] = [core::ptr::null(); MAX_EXEC_ARGS + 2];
+    argv[0] = path.as_ptr();
+    let extra = args.argc.saturating_sub(1).min(MAX_EXEC_ARGS);
+    for (i, slot) in argv.iter_mut().skip(1).take(extra).enumerate() {
+        // SAFETY: i + 1 <= extra < argc, and `args.argv` holds `argc` pointers
+        // (`Args::new`'s contract); the pointer is copied, not what it points to.
+        *slot = unsafe { *args.argv.add(i + 1) };
+    }
+    // SAFETY: `path` is NUL-terminated; `argv` is NULL-terminated (its last slot is never
+    // written) and holds `path` and strings from the kernel's stack; `envp` is the
+    // kernel's NULL-terminated array (`Args::new`); all of it outlives the call.
+    let r = unsafe { syscall!(EXECVE, path.as_ptr(), argv.as_ptr(), args.envp) };
     check(r).err().unwrap_or(Errno::EINVAL)
 }
 

@@ -20,7 +20,8 @@ impl UeventSocket {
         let ty = n::SOCK_DGRAM | g::O_CLOEXEC | g::O_NONBLOCK;
         // SAFETY: no memory is passed.
         let fd = check(unsafe { syscall!(SOCKET, n::AF_NETLINK, ty, nl::NETLINK_KOBJECT_UEVENT) })?;
-        let fd = Fd::from_raw(fd as i32);
+        // SAFETY: `socket` just returned this descriptor, which nothing else knows of.
+        let fd = unsafe { Fd::from_raw(fd as i32) };
         // SAFETY: an all-zero sockaddr_nl is valid.
         let mut sa: nl::sockaddr_nl = unsafe { core::mem::zeroed() };
         sa.nl_family = n::AF_NETLINK as _;

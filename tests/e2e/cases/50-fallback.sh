@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154  # the variables come from tests/e2e/run
-# Issue 6: the in-memory DDI (network boot, no ESP) and versioned DDIs with fallback.
-[[ $arch == x86_64 ]] || return 0
+# Issue 6: the in-memory DDI (network boot, no ESP) and versioned DDIs with fallback, on
+# both architectures.
 
 # An initrd that carries the test DDI itself (what PXE or the loader would append).
 mem_initrd() {
@@ -27,6 +27,11 @@ if want memory; then
     boot_with "$W/initrd-mem.cpio" memory-nodisk "roothash=$hash ddiboot.timeout=1 $FAILFAST"
     check memory-nodisk "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+marker main-ddi" \
         "+using the in-memory DDI /ddiboot/rootfs.raw" "+loop[0-9]+"
+    # ddiboot.image= and ddiboot.timeout= at their defaults: a short wait, not the 30 s.
+    boot_with "$W/initrd-mem.cpio" memory-nodisk-short "roothash=$hash $FAILFAST"
+    check memory-nodisk-short "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+marker main-ddi" \
+        "+the initramfs carries a DDI: waiting 2 s for an ESP" "+waited 2 s" \
+        "+using the in-memory DDI /ddiboot/rootfs.raw"
     # Explicitly asked for, with a disk present: no waiting for disks at all.
     boot_with "$W/initrd-mem.cpio" memory-explicit "roothash=$hash ddiboot.image=memory $FAILFAST" "$D"
     check memory-explicit "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+using the in-memory DDI /ddiboot/rootfs.raw" \
@@ -77,4 +82,47 @@ if want versions; then
         "roothash=$hash ddiboot.image=$L/rootfs_*.raw $FAILFAST" "$W/versions-allbad.img"
     check versions-then-memory "${STAGE2_OK[@]}" "+rejected $L/rootfs_2.raw" \
         "+using the in-memory DDI /ddiboot/rootfs.raw"
+fi
+
+# break_chain IMG PATH: the FAT32 entry of PATH's first cluster becomes 0 ("free") in
+# every FAT of the ESP at 1 MiB in IMG: a broken chain, as an interrupted write leaves it.
+break_chain() {
+    local img=$1 path=$2 first bps rsv nfats fsz i
+    first=$(mshowfat -i "$img@@1M" "::$path")
+    first=${first#*<}
+    first=${first%%[->]*}
+    le() { od -An -tu"$3" --endian=little -j $((1048576 + $2)) -N "$3" -- "$1" | tr -d ' '; }
+    bps=$(le "$img" 11 2) rsv=$(le "$img" 14 2) nfats=$(le "$img" 16 1) fsz=$(le "$img" 36 4)
+    for ((i = 0; i < nfats; i++)); do
+        printf '\0\0\0\0' | dd of="$img" bs=1 seek=$((1048576 + (rsv + i * fsz) * bps + first * 4)) \
+            conv=notrunc status=none
+    done
+}
+
+L=/EFI/Linux
+if want versions-many; then
+    # Eight versions written oldest first: the newest are last in the directory, and more
+    # than MAX_CANDIDATES (6) match. The newest six are kept, the newest boots.
+    adds=()
+    for v in 1 2 3 4 5 6 7; do adds+=(--add "$W/ddi.raw:$L/rootfs_$v.raw"); done
+    "$S/mkdisk" --output "$W/versions-many.img" --ddi "$W/ddi.raw" --ddi-path "$L/rootfs_8.raw" \
+        "${adds[@]}" 2>/dev/null
+    boot versions-many "roothash=$hash ddiboot.image=$L/rootfs_*.raw $FAILFAST" "$W/versions-many.img"
+    check versions-many "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+booting $L/rootfs_8.raw" "-rejected" \
+        "+candidates: $L/rootfs_8.raw, $L/rootfs_7.raw, $L/rootfs_6.raw, $L/rootfs_5.raw, $L/rootfs_4.raw, $L/rootfs_3.raw" \
+        "+more than 6 versions of the DDI; leaving out rootfs_2.raw" \
+        "+more than 6 versions of the DDI; leaving out rootfs_1.raw"
+    rm -f "$W/versions-many.img"
+fi
+
+if want versions-broken; then
+    # The newest version's FAT chain is broken: it is skipped with a warning, and the
+    # others on the same ESP are still candidates.
+    "$S/mkdisk" --output "$W/versions-broken.img" --ddi "$W/ddi.raw" --ddi-path "$L/rootfs_2.raw" \
+        --add "$W/ddi.raw:$L/rootfs_1.raw" --add "$W/ddi.raw:$L/rootfs_3.raw" 2>/dev/null
+    break_chain "$W/versions-broken.img" "$L/rootfs_3.raw"
+    boot versions-broken "roothash=$hash ddiboot.image=$L/rootfs_*.raw $FAILFAST" "$W/versions-broken.img"
+    check versions-broken "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+skipping $L/rootfs_3.raw: free cluster in chain" \
+        "+candidates: $L/rootfs_2.raw, $L/rootfs_1.raw" "+booting $L/rootfs_2.raw" "-rejected"
+    rm -f "$W/versions-broken.img"
 fi

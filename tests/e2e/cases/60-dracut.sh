@@ -84,14 +84,20 @@ fi
 # initrd's sha256; mkddi is reproducible), a busybox real root as ext4, and one disk with
 # the ESP (the DDI at /EFI/Linux/rootfs.raw) and the real root partition after it.
 dracut_fixture() {
-    local dc=$DDIBOOT_CACHE/dracut sum start
+    local dc=$DDIBOOT_CACHE/dracut sum start rules=$top/contrib/udev/09-ddiboot.rules
     "$S/mkdracut" --kernel-dir "$kdir" --output "$W/dracut.img" 2>"$W/mkdracut.log" || return 1
-    sum=$(sha256sum <"$W/dracut.img")
+    sum=$(cat "$W/dracut.img" "$rules" | sha256sum)
     dracut_ddi=$dc/ddi-${sum:0:16}-none.raw
     if [[ ! -s $dracut_ddi.roothash ]]; then
         rm -f -- "$dc"/ddi-*.raw "$dc"/ddi-*.raw.* # DDIs of older initrds
-        "$S/mkddi-from-initrd" --initrd "$W/dracut.img" --output "$dracut_ddi.tmp" \
-            >/dev/null 2>"$W/mkddi-dracut.log" || return 1
+        # The initrd's tree plus ddiboot's udev rules for stage 2 (docs/stage2-contract.md).
+        rm -rf -- "$W/dracut-tree"
+        "$S/mkddi-from-initrd" --initrd "$W/dracut.img" --tree "$W/dracut-tree" 2>"$W/mkddi-dracut.log" ||
+            return 1
+        install -D -m 0644 "$rules" "$W/dracut-tree/etc/udev/rules.d/09-ddiboot.rules"
+        "$S/mkddi" --root "$W/dracut-tree" --output "$dracut_ddi.tmp" >/dev/null 2>>"$W/mkddi-dracut.log" ||
+            return 1
+        rm -rf -- "$W/dracut-tree"
         mv "$dracut_ddi.tmp" "$dracut_ddi"
         mv "$dracut_ddi.tmp.roothash" "$dracut_ddi.roothash"
         rm -f "$dracut_ddi".tmp.*
@@ -127,8 +133,12 @@ if want dracut || want dracut-second-disk || want dracut-tampered || want dracut
         if want dracut; then
             cp "$W/dracut-disk.img" "$W/dracut-ddi.img"
             boot dracut "roothash=$dhash ddiboot.overlay=tmpfs $RD $FAILFAST" "$W/dracut-ddi.img"
+            # Stage 2's udev (with contrib/udev/09-ddiboot.rules) links the DDI's filesystem
+            # UUID and LABEL to the verified device, never to its unverified twin.
             check dracut "${REAL_OK[@]}" "+Running in initrd" "+ddiboot: starting /sbin/init" \
                 "+REALROOT: dm dm-[0-9]+ ddiboot-root DDIBOOT-VERITY-$dhash" \
+                "+REALROOT: dm dm-[0-9]+ ddiboot-data DDIBOOT-INNER-DATA" \
+                "+REALROOT: disk-link by-uuid/[0-9a-f-]+ ddiboot-root" "-REALROOT: disk-link .* ddiboot-(data|hash)" \
                 "+REALROOT: intermediate-root ddi erofs /dev/dm-[0-9]+" \
                 "-Can't open blockdev" "-Failed to mount" "-Entering emergency mode"
         fi
