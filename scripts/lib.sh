@@ -49,6 +49,7 @@ tool_package() {
         xz | unxz | xzcat) echo xz-utils ;;
         cpio) echo cpio ;;
         file) echo file ;;
+        openssl) echo openssl ;;
         tar) echo tar ;;
         busybox) echo busybox-static ;;
         depmod | modinfo | modprobe) echo kmod ;;

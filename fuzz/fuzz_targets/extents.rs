@@ -39,11 +39,8 @@ fuzz_target!(|data: &[u8]| {
         let off = u16_at(q, 0) % (size + 64).max(1);
         let len = q.get(2..).map_or(0, |b| b.iter().fold(0u64, |a, &x| a << 8 | x as u64)) % 9000;
         let mut buf = vec![0u8; len as usize];
-        let want: Option<Vec<u8>> = if off + len <= size {
-            file[off as usize..(off + len) as usize].iter().copied().collect()
-        } else {
-            None
-        };
+        let want: Option<Vec<u8>> =
+            if off + len <= size { file[off as usize..(off + len) as usize].iter().copied().collect() } else { None };
         match (r.read_at(off, &mut buf), off + len <= size) {
             (Ok(()), true) => assert_eq!(Some(&buf), want.as_ref(), "bytes differ at {off}+{len}"),
             (Err(_), true) => assert!(want.is_none(), "in-file read failed only where the device ends"),
@@ -55,8 +52,10 @@ fuzz_target!(|data: &[u8]| {
                 assert!(off + len <= size);
                 assert_eq!(sub.iter().map(|e| e.len).sum::<u64>(), len);
                 assert!(sub.iter().all(|e| e.len > 0));
-                let got: Vec<Option<u8>> =
-                    sub.iter().flat_map(|e| (e.offset..e.offset + e.len).map(|i| dev.get(i as usize).copied())).collect();
+                let got: Vec<Option<u8>> = sub
+                    .iter()
+                    .flat_map(|e| (e.offset..e.offset + e.len).map(|i| dev.get(i as usize).copied()))
+                    .collect();
                 assert_eq!(got, file[off as usize..(off + len) as usize]);
             }
             None => assert!(off + len > size || extents.len() > 64, "sub_extents refused a range inside the file"),

@@ -13,8 +13,8 @@ use common::show;
 use ddiboot::devno::DevNo;
 use ddiboot::format::block::SliceReader;
 use ddiboot::format::verity::{
-    hash_start_block, hash_tree_blocks, parse_options, parse_superblock, read_superblock, HashAlg,
-    VerityError, VerityOptions, VerityParams, SUPERBLOCK_LEN, TABLE_MAX,
+    hash_start_block, hash_tree_blocks, parse_options, parse_superblock, read_superblock, HashAlg, VerityError,
+    VerityOptions, VerityParams, SUPERBLOCK_LEN, TABLE_MAX,
 };
 use libfuzzer_sys::fuzz_target;
 

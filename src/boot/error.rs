@@ -2,7 +2,7 @@
 //! story was logged where it happened.
 
 use crate::errno::Errno;
-use crate::format::{block, ddi, fat, gpt, verity};
+use crate::format::{block, ddi, fat, gpt, verity, verity_sig};
 use crate::plan::mapping;
 use crate::text::{Line, Show};
 
@@ -51,6 +51,7 @@ pub enum Cause {
     Ddi(ddi::DdiError),
     Verity(verity::VerityError),
     Map(mapping::MapError),
+    Sig(verity_sig::SigError),
 }
 
 /// A failed boot step. The full story ("<step>: <what> <object>: <cause>") is logged
@@ -96,6 +97,7 @@ impl Show for Cause {
             Cause::Ddi(e) => e.show(out),
             Cause::Verity(e) => e.show(out),
             Cause::Map(e) => e.show(out),
+            Cause::Sig(e) => e.show(out),
         }
     }
 }

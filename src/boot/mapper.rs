@@ -4,19 +4,25 @@
 //! No vfat driver and no copy: each DDI partition becomes a dm-linear device whose
 //! targets are the pieces of the DDI file's extents that the partition covers. Every
 //! byte read through them is still unverified; only the dm-verity device on top is
-//! trusted, and only because its root hash came from the signed command line.
+//! trusted, and only because its root hash came from the signed command line, or its
+//! signature (the DDI's verity-sig partition) was checked by the kernel against its
+//! keyring (`plan::trust` decides which).
 
 use super::error::{Cause, Context, Error, Step};
 use crate::errno::Errno;
-use crate::format::block::{sub_extents, Extent, ExtentReader};
+use crate::format::block::{sub_extents, Extent, ExtentReader, ReadError};
 use crate::format::ddi::{self, DdiSelection};
 use crate::format::fsdetect::{self, FsType};
 use crate::format::gpt::{read_gpt_into, Gpt, Partition};
 use crate::format::verity::{self, RootHash, VerityOptions, VerityParams};
+use crate::format::verity_sig::{self, SigError, VeritySig, MAX_JSON};
+use crate::plan::cmdline::VerityMode;
 use crate::plan::disk::Backing;
 use crate::plan::mapping::{self, Verification};
+use crate::plan::trust;
 use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
+use crate::sys::keyctl::ThreadKey;
 use crate::sys::CPath;
 use crate::text::{Line, Untrusted};
 
@@ -51,26 +57,40 @@ const ROOT: &[u8] = b"ddiboot-root";
 const DATA_INNER: &[u8] = b"DDIBOOT-INNER-DATA";
 const HASH_INNER: &[u8] = b"DDIBOOT-INNER-HASH";
 
-/// Map the DDI: its GPT, the partitions for this architecture, dm-verity (unless
-/// `root_hash` is `None`, the explicit `ddiboot.verity=off`), and the filesystem type.
+/// Map the DDI: its GPT, its signature (if any), the partitions for this architecture,
+/// dm-verity (unless `mode` is the explicit `ddiboot.verity=off`) with the root hash from
+/// `roothash=` or the signature, and the filesystem type.
 // Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
 #[inline(never)]
-pub fn map_image(src: ImageSource, root_hash: Option<&RootHash>, opts: VerityOptions) -> Result<MappedRoot, Error> {
+pub fn map_image(
+    src: ImageSource,
+    root_hash: Option<&RootHash>,
+    mode: VerityMode,
+    opts: VerityOptions,
+) -> Result<MappedRoot, Error> {
     let backing = src.backing;
     let disk_lbs = src.dev.block_size.max(512);
     let mut gpt = Gpt::new();
     read_gpt_into(&mut ExtentReader::new(&mut *src.dev, src.extents), None, &mut gpt)
         .map_err(|e| Error::new(Step::MapImage, "reading the DDI's partition table", b"", Cause::Gpt(e)))?;
-    let sel: DdiSelection = ddi::select(&gpt, ddi::NATIVE_ARCH, root_hash.map(|h| h.as_bytes()))
+    let mut sig_buf = [0u8; MAX_JSON];
+    let sig = match mode {
+        VerityMode::Off => None,
+        _ => read_signature(&gpt, src.dev, src.extents, &mut sig_buf)?,
+    };
+    let trust = trust::decide(mode, root_hash, sig.as_ref().map(|s| &s.root_hash))
+        .map_err(|e| Error::new(Step::Verity, "trusting the DDI", b"", Cause::Msg(e.message())))?;
+    let sel: DdiSelection = ddi::select(&gpt, ddi::NATIVE_ARCH, trust.as_ref().map(|t| t.root_hash.as_bytes()))
         .map_err(|e| Error::new(Step::MapImage, "choosing partitions in the DDI", b"", Cause::Ddi(e)))?;
     debug!("DDI: data partition ", sel.data.number, ", verity partition ", sel.verity.map_or(0, |p| p.number));
     let dm = DmControl::open().ctx(Step::MapImage, "opening", b"/dev/mapper/control")?;
     let bs = gpt.block_size;
     let data_extents = partition_extents(src.extents, &sel.data, bs, disk_lbs)?;
-    let data = linear(&dm, DATA, if root_hash.is_some() { DATA_INNER } else { DATA }, backing, &data_extents)?;
-    let Some(root_hash) = root_hash else {
+    let data = linear(&dm, DATA, if trust.is_some() { DATA_INNER } else { DATA }, backing, &data_extents)?;
+    let Some(trust) = trust else {
         return finish(data, Verification::Off);
     };
+    let root_hash = &trust.root_hash;
     let Some(vpart) = sel.verity else {
         let _ = dm.remove(DATA);
         return Err(Error::new(Step::Verity, "no verity partition in the DDI", b"", Cause::Msg("cannot verify")));
@@ -80,22 +100,42 @@ pub fn map_image(src: ImageSource, root_hash: Option<&RootHash>, opts: VerityOpt
         let hash_extents = partition_extents(src.extents, &vpart, bs, disk_lbs)?;
         let sb = verity::read_superblock(&mut ExtentReader::new(&mut *src.dev, &hash_extents))
             .map_err(|e| Error::new(Step::Verity, "reading the verity superblock", b"", Cause::Verity(e)))?;
-        let params = VerityParams::new(&sb, sel.data.byte_len(bs), vpart.byte_len(bs), root_hash.as_bytes())
+        let mut params = VerityParams::new(&sb, sel.data.byte_len(bs), vpart.byte_len(bs), root_hash.as_bytes())
             .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
             .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
         let hash = linear(&dm, HASH, HASH_INNER, backing, &hash_extents)?;
-        let mut tb = Line::with_max(verity::TABLE_MAX);
-        params
-            .write_table(data, hash, opts, &mut tb)
-            .map_err(|e| Error::new(Step::Verity, "building the verity table", b"", Cause::Verity(e)))?;
-        debug!("verity table: ", Untrusted(tb.as_bytes()));
-        let mut t = Table::new();
-        t.push(params.data_sectors(), b"verity", tb.as_bytes()).ctx(Step::Verity, "building the table for", ROOT)?;
-        // The uuid carries the trusted root hash and how it was checked, so that a booted
-        // system can tell from /sys/block/dm-N/dm/uuid what was verified.
-        let mut uuid = Line::new();
-        mapping::root_uuid(root_hash.as_bytes(), how, &mut uuid);
-        let root = dm.activate(ROOT, uuid.as_bytes(), &mut t, true).ctx(Step::Verity, "activating", ROOT);
+        // The signature reaches dm-verity as a key in this thread's keyring, which the
+        // kernel reads while loading the table; `key` unlinks it when dropped.
+        let key = match sig.filter(|_| trust.signature) {
+            Some(s) => Some(ThreadKey::add_user(verity_sig::KEY_DESC, s.signature).ctx(
+                Step::Verity,
+                "adding the signature key",
+                verity_sig::KEY_DESC.to_bytes(),
+            )?),
+            None => None,
+        };
+        params.sig_key_desc = key.as_ref().map(|_| verity_sig::KEY_DESC.to_bytes());
+        let mut root = activate_verity(&dm, &params, (data, hash), opts, how)?;
+        if let (Err(e), Some(_)) = (root, params.sig_key_desc) {
+            let why = trust::kernel_refusal(e);
+            if trust.hash_fallback {
+                warn!("the kernel refused the DDI's signature (", e, ": ", why, "); verified by roothash= alone");
+                params.sig_key_desc = None;
+                root = activate_verity(&dm, &params, (data, hash), opts, how)?;
+            } else {
+                let _ = dm.remove(HASH);
+                return Err(Error::new(
+                    Step::Verity,
+                    "the kernel refused the DDI's signature:",
+                    e.name().unwrap_or("").as_bytes(),
+                    Cause::Msg(why),
+                ));
+            }
+        } else if root.is_ok() && params.sig_key_desc.is_some() {
+            info!("the kernel verified the DDI's signature");
+        }
+        drop(key);
+        let root = root.ctx(Step::Verity, "activating", ROOT);
         if root.is_err() {
             let _ = dm.remove(HASH);
         }
@@ -108,6 +148,51 @@ pub fn map_image(src: ImageSource, root_hash: Option<&RootHash>, opts: VerityOpt
             Err(e)
         }
     }
+}
+
+/// The verity device over `data` and `hash`: `Ok(Err(errno))` when the kernel refused
+/// the table (the caller explains it), `Err` when the table could not be built.
+fn activate_verity(
+    dm: &DmControl,
+    params: &VerityParams,
+    (data, hash): (DevNo, DevNo),
+    opts: VerityOptions,
+    how: Verification,
+) -> Result<Result<DevNo, Errno>, Error> {
+    let mut tb = Line::with_max(verity::TABLE_MAX);
+    params
+        .write_table(data, hash, opts, &mut tb)
+        .map_err(|e| Error::new(Step::Verity, "building the verity table", b"", Cause::Verity(e)))?;
+    debug!("verity table: ", Untrusted(tb.as_bytes()));
+    let mut t = Table::new();
+    t.push(params.data_sectors(), b"verity", tb.as_bytes()).ctx(Step::Verity, "building the table for", ROOT)?;
+    // The uuid carries the trusted root hash and how it was checked (and whether the
+    // kernel verified a signature of it), so that a booted system can tell from
+    // /sys/block/dm-N/dm/uuid what was verified (docs/stage2-contract.md).
+    let mut uuid = Line::new();
+    mapping::root_uuid(params.root_hash, how, params.sig_key_desc.is_some(), &mut uuid);
+    Ok(dm.activate(ROOT, uuid.as_bytes(), &mut t, true))
+}
+
+/// The DDI's verity signature (SPECS §3), if it has one for the partitions `ddi::select`
+/// will choose, read through `buf`.
+fn read_signature<'b>(
+    gpt: &Gpt,
+    dev: &mut Device,
+    extents: &[Extent],
+    buf: &'b mut [u8; MAX_JSON],
+) -> Result<Option<VeritySig<'b>>, Error> {
+    let Some(p) = ddi::verity_sig_partition(gpt, ddi::NATIVE_ARCH)
+        .map_err(|e| Error::new(Step::MapImage, "choosing partitions in the DDI", b"", Cause::Ddi(e)))?
+    else {
+        return Ok(None);
+    };
+    let sig = sub_extents(extents, p.byte_offset(gpt.block_size), p.byte_len(gpt.block_size))
+        .ok_or(SigError::Read(ReadError::OutOfRange))
+        .and_then(|x| verity_sig::read_verity_sig(&mut ExtentReader::new(dev, &x), buf))
+        .map_err(|e| Error::new(Step::Verity, "reading the signature partition", b"", Cause::Sig(e)))?;
+    debug!("DDI signed, rootHash ", crate::text::HexBytes(sig.root_hash.as_bytes()));
+    Ok(Some(sig))
 }
 
 /// Remove whatever `map_image` created (after a failed attempt, so that the next

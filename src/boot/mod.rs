@@ -171,7 +171,7 @@ fn boot_image(
     opts: VerityOptions,
     t: u64,
 ) -> Result<(), Error> {
-    let result = mapper::map_image(src, root_hash, opts).and_then(|root| {
+    let result = mapper::map_image(src, root_hash, cfg.verity, opts).and_then(|root| {
         let t = step_done("mapping and verity", t);
         let path = Untrusted(root.path.as_bytes());
         match root.verification {
@@ -191,20 +191,14 @@ fn boot_image(
     result
 }
 
-/// The trusted root hash from `roothash=`. Without one ddiboot refuses to boot, unless
-/// the user opted out explicitly with `ddiboot.verity=off`.
+/// The trusted root hash from `roothash=`, if any (ignored with the explicit opt-out
+/// `ddiboot.verity=off`). Without one, only signed DDIs boot (`plan::trust`).
 fn trusted_root_hash(cfg: &Config) -> Result<Option<RootHash>, Error> {
-    match (cfg.roothash, cfg.verity) {
-        (Some(hex), VerityMode::Required) => verity::parse_root_hash(hex)
+    match cfg.roothash {
+        Some(hex) if cfg.verity != VerityMode::Off => verity::parse_root_hash(hex)
             .map(Some)
             .map_err(|e| Error::new(Step::CommandLine, "roothash=", b"", Cause::Verity(e))),
-        (None, VerityMode::Required) => Err(Error::new(
-            Step::CommandLine,
-            "no roothash= on the command line",
-            b"",
-            Cause::Msg("refusing to boot an unverified root (ddiboot.verity=off allows it)"),
-        )),
-        (_, VerityMode::Off) => Ok(None),
+        _ => Ok(None),
     }
 }
 

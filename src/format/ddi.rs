@@ -287,6 +287,20 @@ pub fn select(gpt: &Gpt, arch: Arch, root_hash: Option<&[u8]>) -> Result<DdiSele
     })
 }
 
+/// The usable verity signature partition of the kind [`select`] would choose (the first of
+/// root, usr with a usable data partition), if there is one. Reading its `rootHash` and
+/// passing that to [`select`] pairs the data and verity partitions by its UUID halves, as a
+/// `roothash=` would (SPECS §2.1, §3).
+pub fn verity_sig_partition(gpt: &Gpt, arch: Arch) -> Result<Option<Partition>, DdiError> {
+    for kind in [DdiKind::Root, DdiKind::Usr] {
+        let ty = |role| DpsType { kind, arch, role };
+        if gpt.find(ty(Role::Data).guid()).any(usable) {
+            return one(gpt, ty(Role::VeritySig), None);
+        }
+    }
+    Ok(None)
+}
+
 /// DPS §2.2: no-auto partitions and partially-written or empty sysupdate slots are ignored.
 fn usable(p: &Partition) -> bool {
     !p.attrs.no_auto() && !p.name_starts_with(b"PRT#") && !p.name_starts_with(b"PND#") && !p.name_eq(b"_empty")
@@ -456,6 +470,47 @@ mod tests {
         let no_verity = gpt(&[full[0].clone(), full[2].clone()]);
         let e = select(&no_verity, Arch::X86_64, None).unwrap_err();
         assert_eq!(msg(e), "incomplete partition set for x86-64 (found: root-x86-64, root-x86-64-verity-sig)");
+    }
+
+    #[test]
+    fn signature_partition_pairs_by_its_root_hash() {
+        // Two root/verity pairs (A/B) and one signature: the signature's rootHash picks the pair.
+        let mut other = HASH;
+        other[0] ^= 1;
+        other[31] ^= 1;
+        let mut ents = set(DdiKind::Root, Arch::X86_64, 100, &other);
+        ents.truncate(2);
+        ents.extend(set(DdiKind::Root, Arch::X86_64, 200, &HASH));
+        let g = gpt(&ents);
+        let sig = verity_sig_partition(&g, Arch::X86_64).unwrap().unwrap();
+        assert_eq!(sig.number, 5);
+        let s = select(&g, Arch::X86_64, Some(&HASH)).unwrap();
+        assert_eq!((s.data.number, s.verity.unwrap().number, s.verity_sig), (3, 4, Some(sig)));
+        // A rootHash that names neither pair (or only half of one) selects nothing.
+        let mut wrong = HASH;
+        wrong[31] ^= 0x80;
+        assert!(matches!(select(&g, Arch::X86_64, Some(&wrong)), Err(DdiError::NoMatchingVerity(_))));
+        wrong[0] ^= 0x80;
+        assert!(matches!(select(&g, Arch::X86_64, Some(&wrong)), Err(DdiError::NoMatchingData { .. })));
+
+        // The signature belongs to the kind with a data partition: usr here, root preferred.
+        let usr = set(DdiKind::Usr, Arch::X86_64, 100, &HASH);
+        assert_eq!(verity_sig_partition(&gpt(&usr), Arch::X86_64).unwrap().map(|p| p.number), Some(3));
+        let mut both = usr.clone();
+        both.extend(set(DdiKind::Root, Arch::X86_64, 200, &other));
+        assert_eq!(verity_sig_partition(&gpt(&both), Arch::X86_64).unwrap().map(|p| p.number), Some(6));
+        // Unsigned, no data partition, other arch, unusable, or two signatures.
+        let unsigned = gpt(&usr[..2]);
+        assert_eq!(verity_sig_partition(&unsigned, Arch::X86_64), Ok(None));
+        assert_eq!(verity_sig_partition(&gpt(&usr[1..]), Arch::X86_64), Ok(None));
+        assert_eq!(verity_sig_partition(&gpt(&usr), Arch::Arm64), Ok(None));
+        let mut noauto = usr.clone();
+        noauto[2].attrs = PartAttrs::NO_AUTO;
+        assert_eq!(verity_sig_partition(&gpt(&noauto), Arch::X86_64), Ok(None));
+        let mut two = usr.clone();
+        two.push(Ent { first: 300, last: 300, ..usr[2].clone() });
+        let e = verity_sig_partition(&gpt(&two), Arch::X86_64).unwrap_err();
+        assert_eq!(msg(e), "2 usable usr-x86-64-verity-sig partitions, cannot choose");
     }
 
     #[test]

@@ -13,4 +13,5 @@ pub mod gpt;
 pub mod guid;
 pub mod le;
 pub mod verity;
+pub mod verity_sig;
 pub mod version;

@@ -420,6 +420,9 @@ pub struct VerityParams<'a> {
     pub salt: &'a [u8],
     /// The trusted root hash: exactly the algorithm's digest length.
     pub root_hash: &'a [u8],
+    /// The description of the `user` key holding the root hash's PKCS#7 signature
+    /// (`root_hash_sig_key_desc`, SPECS §3.2): no spaces. `None` from [`VerityParams::new`].
+    pub sig_key_desc: Option<&'a [u8]>,
 }
 
 impl<'a> VerityParams<'a> {
@@ -456,6 +459,7 @@ impl<'a> VerityParams<'a> {
             alg: sb.algorithm,
             salt: sb.salt(),
             root_hash,
+            sig_key_desc: None,
         })
     }
 
@@ -500,7 +504,7 @@ impl<'a> VerityParams<'a> {
         } else {
             word_hex(out, self.salt);
         }
-        let n = opts.0.count_ones();
+        let n = opts.0.count_ones() + 2 * self.sig_key_desc.is_some() as u32;
         if n > 0 {
             word_u64(out, n as u64);
             for (flag, word) in OPTION_WORDS {
@@ -508,6 +512,10 @@ impl<'a> VerityParams<'a> {
                     out.push_byte(b' ');
                     out.push_str(word);
                 }
+            }
+            if let Some(desc) = self.sig_key_desc {
+                out.push_str(" root_hash_sig_key_desc ");
+                out.push_bytes(desc);
             }
         }
         if out.is_cut() {
@@ -685,6 +693,15 @@ mod tests {
             p.write_table(DevNo::new(8, 1), DevNo::new(8, 2), bad, &mut t),
             Err(VerityError::ConflictingOptions)
         );
+        // A signature key: two more option words, counted, after the others.
+        let signed = VerityParams { sig_key_desc: Some(b"ddiboot:sig"), ..p0 };
+        signed.write_table(DevNo::new(8, 1), DevNo::new(8, 2), VerityOptions::NONE, &mut t).unwrap();
+        assert_eq!(
+            t.as_str(),
+            ["0 8:1 8:2 4096 1024 256 1 sha256 ", ROOT, " - 2 root_hash_sig_key_desc ddiboot:sig"].concat()
+        );
+        signed.write_table(DevNo::new(8, 1), DevNo::new(8, 2), VerityOptions::IGNORE_ZERO_BLOCKS, &mut t).unwrap();
+        assert!(t.as_str().ends_with(" - 3 ignore_zero_blocks root_hash_sig_key_desc ddiboot:sig"));
     }
 
     #[test]
@@ -702,6 +719,10 @@ mod tests {
         assert!(t.as_str().ends_with(" 4 ignore_corruption panic_on_error ignore_zero_blocks check_at_most_once"));
         assert!(t.as_bytes().len() < TABLE_MAX);
         assert_eq!(t.as_str().split(' ').count(), 10 + 5);
+        let signed = VerityParams { sig_key_desc: Some(crate::format::verity_sig::KEY_DESC.to_bytes()), ..p };
+        signed.write_table(DevNo::new(u32::MAX, u32::MAX), DevNo::new(u32::MAX, u32::MAX), all, &mut t).unwrap();
+        assert!(t.as_bytes().len() < TABLE_MAX);
+        assert_eq!(t.as_str().split(' ').count(), 10 + 7);
     }
 
     #[test]

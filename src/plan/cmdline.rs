@@ -96,10 +96,12 @@ pub enum FailurePolicy {
 /// Whether the root must be verified (`ddiboot.verity=`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum VerityMode {
-    /// Refuse to boot without `roothash=` (the default).
+    /// Verify by `roothash=`, or by the DDI's signature when there is none (the default).
     Required,
     /// Explicit opt-out: boot an unverified root, with a loud warning.
     Off,
+    /// Only a DDI whose signature the kernel verified, even with `roothash=`.
+    Signed,
 }
 
 /// What goes on top of the read-only root (`ddiboot.overlay=`).
@@ -269,12 +271,15 @@ impl<'a> Config<'a> {
                     }
                     None => Some("must be a boolean"),
                 },
-                Some(8) => match lookup(v, &[b"off", b"on", b"required"]) {
+                Some(8) => match lookup(v, &[b"off", b"on", b"required", b"signed"]) {
                     Some(i) => {
-                        c.verity = if i == 0 { VerityMode::Off } else { VerityMode::Required };
+                        c.verity = [VerityMode::Off, VerityMode::Required, VerityMode::Required, VerityMode::Signed]
+                            .get(i)
+                            .copied()
+                            .unwrap_or(VerityMode::Required);
                         None
                     }
-                    None => Some("must be off or required"),
+                    None => Some("must be off, required or signed"),
                 },
                 Some(_) => match lookup(v, &[b"tmpfs", b"none"]) {
                     Some(i) => {
@@ -392,6 +397,14 @@ mod tests {
         assert_eq!(c.on_failure, FailurePolicy::Reboot);
         assert_eq!(c.verity, VerityMode::Required);
         assert_eq!(c.overlay, Overlay::None);
+        let mode = |v: &str| Config::parse(format!("ddiboot.verity={v}").as_bytes(), &mut |_| {}).verity;
+        assert_eq!(
+            [mode("signed"), mode("on"), mode("required"), mode("off")],
+            [VerityMode::Signed, VerityMode::Required, VerityMode::Required, VerityMode::Off]
+        );
+        let mut warned = Vec::new();
+        let c = Config::parse(b"ddiboot.verity=signed ddiboot.verity=maybe", &mut |w| warned.push(w.problem));
+        assert_eq!((c.verity, warned), (VerityMode::Signed, vec!["must be off, required or signed"]));
         assert!(!c.debug && c.roothash.is_none() && c.init.is_none());
     }
 }

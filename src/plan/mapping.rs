@@ -83,11 +83,13 @@ pub const UUID_HASH_DIGITS: usize = 96;
 
 /// The dm uuid of the verity device, what stage 2 reads in `/sys/block/dm-N/dm/uuid`
 /// (docs/stage2-contract.md): `DDIBOOT-VERITY-<hash>` when fully verified,
-/// `DDIBOOT-WEAKVERITY-<hash>` when weakened, `<hash>` being the trusted root hash in
-/// lowercase hex, cut at [`UUID_HASH_DIGITS`].
-pub fn root_uuid(root_hash: &[u8], how: Verification, out: &mut Line) {
+/// `DDIBOOT-WEAKVERITY-<hash>` when weakened, `SIGNED` for `VERITY` in both when the
+/// kernel verified the DDI's signature of the hash (`plan::trust`), `<hash>` being the
+/// trusted root hash in lowercase hex, cut at [`UUID_HASH_DIGITS`].
+pub fn root_uuid(root_hash: &[u8], how: Verification, signed: bool, out: &mut Line) {
     out.clear();
-    out.push_str(if how == Verification::Full { "DDIBOOT-VERITY-" } else { "DDIBOOT-WEAKVERITY-" });
+    out.push_str(if how == Verification::Full { "DDIBOOT-" } else { "DDIBOOT-WEAK" });
+    out.push_str(if signed { "SIGNED-" } else { "VERITY-" });
     HexBytes(root_hash.get(..UUID_HASH_DIGITS / 2).unwrap_or(root_hash)).show(out);
 }
 
@@ -154,18 +156,24 @@ mod tests {
         let sha256: Vec<u8> = (0..32).collect();
         let sha512: Vec<u8> = (0..64).map(|i| 0xff - i).collect();
         let mut u = Line::new();
-        root_uuid(&sha256, Verification::Full, &mut u);
+        root_uuid(&sha256, Verification::Full, false, &mut u);
         assert_eq!(u.as_str(), "DDIBOOT-VERITY-000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
-        root_uuid(&sha512, Verification::Full, &mut u);
+        root_uuid(&sha512, Verification::Full, false, &mut u);
         let hex512: String = sha512.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(u.as_str(), format!("DDIBOOT-VERITY-{}", &hex512[..96]));
         assert!(u.len() <= DM_UUID_MAX);
-        root_uuid(&sha512, Verification::Weakened, &mut u);
+        root_uuid(&sha512, Verification::Weakened, false, &mut u);
         assert_eq!(u.as_str(), format!("DDIBOOT-WEAKVERITY-{}", &hex512[..96]));
         assert_eq!(u.len(), 115);
         assert!(u.len() <= DM_UUID_MAX);
         // a weakened root never matches a check for the fully verified prefix
         assert!(!u.as_str().starts_with("DDIBOOT-VERITY-"));
+        // A signature the kernel verified (issue 13): its own prefixes, same length.
+        root_uuid(&sha256, Verification::Full, true, &mut u);
+        assert_eq!(u.as_str(), "DDIBOOT-SIGNED-000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+        root_uuid(&sha512, Verification::Weakened, true, &mut u);
+        assert_eq!(u.as_str(), format!("DDIBOOT-WEAKSIGNED-{}", &hex512[..96]));
+        assert!(u.len() <= DM_UUID_MAX);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod dm;
 pub mod fs;
+pub mod keyctl;
 pub mod loopdev;
 pub mod module;
 pub mod mount;

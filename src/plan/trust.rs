@@ -1,0 +1,127 @@
+//! Where a DDI's root hash gets its trust: the signed command line (`roothash=`), the DDI's
+//! verity signature checked by the kernel's keyring (SPECS §3), or both; and what a kernel
+//! refusal of a signature means. The policy table in README.md ("Signed DDIs") is this file.
+
+use crate::errno::Errno;
+use crate::format::verity::RootHash;
+use crate::plan::cmdline::VerityMode;
+
+/// How to set up dm-verity for one DDI.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Trust {
+    /// The root hash for the table (and for pairing the partitions).
+    pub root_hash: RootHash,
+    /// Pass the DDI's signature to the kernel (`root_hash_sig_key_desc`).
+    pub signature: bool,
+    /// If the kernel refuses the signature, set up the table without it: `roothash=`
+    /// vouches for the hash on its own.
+    pub hash_fallback: bool,
+}
+
+/// Why a DDI cannot be trusted, before the kernel is asked.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TrustError {
+    /// Neither `roothash=` nor a signature.
+    Nothing,
+    /// `ddiboot.verity=signed` and the DDI has no signature.
+    Unsigned,
+    /// The signature's `rootHash` is not `roothash=`.
+    Mismatch,
+}
+
+impl TrustError {
+    pub fn message(self) -> &'static str {
+        match self {
+            TrustError::Nothing => "no roothash= on the command line and the DDI is not signed",
+            TrustError::Unsigned => "ddiboot.verity=signed and the DDI is not signed",
+            TrustError::Mismatch => "the rootHash of the DDI's signature is not roothash=",
+        }
+    }
+}
+
+/// The decision for one DDI (README, "Signed DDIs"): `cmdline` is `roothash=`, `signed` the
+/// `rootHash` of the DDI's signature partition. `Ok(None)`: boot unverified
+/// (`ddiboot.verity=off`).
+pub fn decide(
+    mode: VerityMode,
+    cmdline: Option<&RootHash>,
+    signed: Option<&RootHash>,
+) -> Result<Option<Trust>, TrustError> {
+    if mode == VerityMode::Off {
+        return Ok(None);
+    }
+    let root_hash = match (cmdline, signed) {
+        (Some(c), Some(s)) if c != s => return Err(TrustError::Mismatch),
+        (_, None) if mode == VerityMode::Signed => return Err(TrustError::Unsigned),
+        (Some(h), _) | (None, Some(h)) => *h,
+        (None, None) => return Err(TrustError::Nothing),
+    };
+    Ok(Some(Trust {
+        root_hash,
+        signature: signed.is_some(),
+        hash_fallback: signed.is_some() && cmdline.is_some() && mode == VerityMode::Required,
+    }))
+}
+
+/// What an errno from loading a signed verity table usually means (Linux
+/// `verity_verify_root_hash()`, `verify_pkcs7_signature()`).
+pub fn kernel_refusal(e: Errno) -> &'static str {
+    match e {
+        Errno::ENOKEY => "the signing key is not trusted by the kernel",
+        Errno::EKEYREJECTED => "the signature does not match the root hash",
+        Errno::EBADMSG => "not a PKCS#7 signature",
+        Errno::ENOPKG => "the kernel lacks the signature's algorithm",
+        Errno::EINVAL => "kernel without CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG?",
+        Errno::ENOSYS => "kernel without CONFIG_KEYS",
+        _ => "refused",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::verity::parse_root_hash;
+    use VerityMode::*;
+
+    fn h(c: u8) -> RootHash {
+        parse_root_hash(&[c; 64]).unwrap()
+    }
+
+    fn trust(root_hash: RootHash, signature: bool, hash_fallback: bool) -> Result<Option<Trust>, TrustError> {
+        Ok(Some(Trust { root_hash, signature, hash_fallback }))
+    }
+
+    /// The policy table of README.md, row by row.
+    #[test]
+    fn policy_table() {
+        let (a, b) = (h(b'a'), h(b'b'));
+        // roothash= only: verified by the hash.
+        assert_eq!(decide(Required, Some(&a), None), trust(a, false, false));
+        // Signed DDI, no roothash=: the kernel decides.
+        assert_eq!(decide(Required, None, Some(&a)), trust(a, true, false));
+        // Both, equal: signature passed; a refusal falls back to the hash.
+        assert_eq!(decide(Required, Some(&a), Some(&a)), trust(a, true, true));
+        // Both, different: refused (systemd too).
+        assert_eq!(decide(Required, Some(&a), Some(&b)), Err(TrustError::Mismatch));
+        assert_eq!(decide(Required, None, None), Err(TrustError::Nothing));
+        // ddiboot.verity=signed: only with a signature, and never falling back.
+        assert_eq!(decide(Signed, None, Some(&a)), trust(a, true, false));
+        assert_eq!(decide(Signed, Some(&a), Some(&a)), trust(a, true, false));
+        assert_eq!(decide(Signed, Some(&a), None), Err(TrustError::Unsigned));
+        assert_eq!(decide(Signed, None, None), Err(TrustError::Unsigned));
+        assert_eq!(decide(Signed, Some(&a), Some(&b)), Err(TrustError::Mismatch));
+        // ddiboot.verity=off: unverified whatever is there.
+        for (c, s) in [(None, None), (Some(&a), Some(&b)), (None, Some(&a))] {
+            assert_eq!(decide(Off, c, s), Ok(None));
+        }
+        assert!(TrustError::Nothing.message().starts_with("no roothash="));
+    }
+
+    #[test]
+    fn refusals_are_explained() {
+        assert!(kernel_refusal(Errno::ENOKEY).contains("not trusted by the kernel"));
+        assert!(kernel_refusal(Errno::EKEYREJECTED).contains("does not match"));
+        assert!(kernel_refusal(Errno::EINVAL).contains("CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG"));
+        assert_eq!(kernel_refusal(Errno::EIO), "refused");
+    }
+}
