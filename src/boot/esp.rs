@@ -198,6 +198,9 @@ impl<'a> EspLocator<'a> {
         }
         if gpt.used_backup {
             warn!(Untrusted(name), ": primary GPT header is damaged; using the backup");
+        } else if let Some(e) = gpt.backup_error {
+            // An image written to a larger disk leaves its backup before the end, too.
+            warn!(Untrusted(name), ": backup GPT: ", e, "; using the primary (sgdisk -e repairs it)");
         }
         let mut any = false;
         // ESPs first, then XBOOTLDR partitions, in table order.

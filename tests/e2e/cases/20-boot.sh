@@ -20,6 +20,16 @@ if want damaged-primary-gpt; then
     unchanged damaged-primary-gpt "$W/gptdamage.img" "$sha"
 fi
 
+if want damaged-backup-gpt; then
+    cp "$D" "$W/gptbackup.img"
+    # Corrupt the backup header's CRC field (the last LBA, offset 16).
+    printf '\xde\xad' | dd of="$W/gptbackup.img" bs=1 seek=$(($(stat -c %s "$W/gptbackup.img") - 512 + 16)) conv=notrunc status=none
+    sha=$(sha256sum <"$W/gptbackup.img")
+    boot damaged-backup-gpt "roothash=$hash $FAILFAST" "$W/gptbackup.img"
+    check damaged-backup-gpt "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+backup GPT: .*; using the primary"
+    unchanged damaged-backup-gpt "$W/gptbackup.img" "$sha"
+fi
+
 if want esp-second; then
     "$S/mkdisk" --output "$W/second.img" --ddi "$W/ddi.raw" --extra-fat-first 2>"$W/mkdisk-second.log"
     boot esp-second "roothash=$hash $FAILFAST" "$W/second.img"
