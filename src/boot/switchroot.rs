@@ -20,8 +20,6 @@ use core::ffi::CStr;
 const SYSROOT: &CStr = c"/sysroot";
 
 /// Mount the root device at /sysroot (read-only), under a tmpfs overlay if asked.
-// Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
-#[inline(never)]
 pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
     let fstype = fstype_cstr(root);
     let dev = root.path.as_cstr();
