@@ -74,13 +74,13 @@ mod rt {
         ddiboot::boot::panicked(file, line)
     }
 
-    /// compiler-builtins' outlined atomics (aarch64) ask libc's `getauxval(AT_HWCAP)`
-    /// whether the CPU has LSE atomics. Answering "no features" makes them use the
-    /// LL/SC sequences every ARMv8.0 core (Cortex-A53/A72 boards) has; ddiboot's few
-    /// atomics are not hot.
+    /// compiler-builtins' outlined atomics (aarch64) read this flag to choose LSE
+    /// instructions or the LL/SC sequences every ARMv8.0 core (Cortex-A53/A72 boards)
+    /// has. compiler-rt's own definition comes with a constructor (~900 bytes, with its
+    /// `getauxval` call) that sets it from the CPU's features, but nothing here runs
+    /// constructors (no libc): the flag stayed 0 anyway. Defining it here keeps that
+    /// code out of the binary. ddiboot's few atomics are not hot.
     #[cfg(target_arch = "aarch64")]
     #[no_mangle]
-    pub extern "C" fn getauxval(_type: u64) -> u64 {
-        0
-    }
+    pub static __aarch64_have_lse_atomics: u8 = 0;
 }

@@ -5,6 +5,14 @@
 //! docs/size.md); ddiboot's messages are only strings, integers, hex and error names,
 //! so this small writer is all it needs.
 
+/// Whether `s` holds the byte `b`. A plain loop: core's `contains` on bytes is a ~200-byte
+/// word-at-a-time search, more code than the short names and tables checked here need
+/// (docs/size.md).
+#[allow(clippy::manual_contains)]
+pub fn has_byte(s: &[u8], b: u8) -> bool {
+    s.iter().any(|&c| c == b)
+}
+
 /// Maximum bytes in one log line (the kernel's own record limit is ~1 KiB).
 pub const LINE_MAX: usize = 480;
 

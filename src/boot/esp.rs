@@ -152,11 +152,8 @@ impl<'a> EspLocator<'a> {
     /// read, in listing order, until the search is decided. Disks are read while the
     /// directory is listed, so no number of entries listed before a disk can hide it.
     fn scan(&mut self) -> Result<(), Error> {
-        let dir = fs::open(c"/sys/class/block", O_RDONLY | O_DIRECTORY).ctx(
-            Step::FindDisk,
-            "listing",
-            b"/sys/class/block",
-        )?;
+        let path = c"/sys/class/block";
+        let dir = fs::open(path, O_RDONLY | O_DIRECTORY).ctx(Step::FindDisk, "listing", path.to_bytes())?;
         let mut result = Ok(());
         fs::for_each_entry(&dir, &mut |e| {
             let name = e.name;
@@ -168,7 +165,7 @@ impl<'a> EspLocator<'a> {
             result = self.try_disk(&n);
             result.is_ok() && !self.state.is_final()
         })
-        .ctx(Step::FindDisk, "listing", b"/sys/class/block")?;
+        .ctx(Step::FindDisk, "listing", path.to_bytes())?;
         result
     }
 

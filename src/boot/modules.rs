@@ -30,11 +30,11 @@ pub fn load_all() -> Result<(), Error> {
             return Err(Error::new(
                 Step::Modules,
                 "reading",
-                b"/modules/order",
+                MODULE_ORDER.to_bytes(),
                 Cause::Msg("longer than the 4096 bytes ddiboot reads (a broken initrd)"),
             ));
         }
-        Err(e) => return Err(Error::sys(Step::Modules, "reading", b"/modules/order", e)),
+        Err(e) => return Err(Error::sys(Step::Modules, "reading", MODULE_ORDER.to_bytes(), e)),
     };
     let (mut loaded, mut present) = (0u32, 0u32);
     for name in modules::names(list) {

@@ -20,8 +20,6 @@ use core::ffi::CStr;
 const SYSROOT: &CStr = c"/sysroot";
 
 /// Mount the root device at /sysroot (read-only), under a tmpfs overlay if asked.
-// Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
-#[inline(never)]
 pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
     let fstype = fstype_cstr(root);
     let dev = root.path.as_cstr();
@@ -77,7 +75,7 @@ fn mount_overlay(dev: &CStr, fstype: &CStr, root: &MappedRoot) -> Result<(), Err
         0,
         Some(c"lowerdir=/run/ddiboot/lower,upperdir=/run/ddiboot/upper,workdir=/run/ddiboot/work"),
     )
-    .ctx(Step::MountRoot, "mounting overlayfs on", b"/sysroot")
+    .ctx(Step::MountRoot, "mounting overlayfs on", SYSROOT.to_bytes())
 }
 
 fn fstype_cstr(root: &MappedRoot) -> &'static CStr {
@@ -119,7 +117,7 @@ fn enter_new_root() -> Result<(), Error> {
         }
         let _ = mount::umount2(dir, MNT_DETACH);
     }
-    fs::chdir(SYSROOT).ctx(Step::SwitchRoot, "entering", b"/sysroot")?;
+    fs::chdir(SYSROOT).ctx(Step::SwitchRoot, "entering", SYSROOT.to_bytes())?;
     let old_root = fs::open(c"/", O_RDONLY | O_DIRECTORY).ctx(Step::SwitchRoot, "opening", b"/")?;
     mount::mount(Some(c"."), c"/", None, MS_MOVE, None).ctx(Step::SwitchRoot, "moving /sysroot to", b"/")?;
     fs::chroot(c".").ctx(Step::SwitchRoot, "chroot into", b"the new root")?;

@@ -87,6 +87,9 @@ impl<'a> Pattern<'a> {
 /// The DDI file `image`, or for a pattern the best [`MAX_CANDIDATES`] matching versions
 /// in boot order, with their extents, into `out` (emptied first). No match, or no match
 /// whose extents can be read, is an error (`NotFound`, or the last extent error).
+// Out of line: inlined into the ESP step it costs 304 / 64 bytes more (x86_64 / aarch64,
+// docs/size.md).
+#[inline(never)]
 pub fn collect<R: BlockReader>(
     vol: &mut FatVolume<R>,
     image: &[u8],

@@ -11,7 +11,7 @@ use crate::devno::DevNo;
 /// RAM disks, device-mapper and MD devices (assembled later, by the booted system),
 /// network block devices, MTD flash (raw NAND/NOR, no GPT), UBI volumes, optical
 /// drives (an ISO's ESP is inside El Torito, not in a GPT) and floppies.
-const NEVER: [&[u8]; 11] =
+static NEVER: [&[u8]; 11] =
     [b"loop", b"ram", b"zram", b"dm-", b"md", b"nbd", b"mtdblock", b"ubiblock", b"sr", b"fd", b"pktcdvd"];
 
 /// Is the `/sys/class/block` entry `name` a device that could be a boot disk, by its

@@ -2,6 +2,8 @@
 //! a module file that ddiboot may load. The list comes from the initramfs, which the
 //! signed UKI carries, but a name must still never reach outside the module directory.
 
+use crate::text::has_byte;
+
 /// Why a line of the list is not a module file name.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum BadName {
@@ -36,9 +38,9 @@ pub fn names(list: &[u8]) -> impl Iterator<Item = Result<&[u8], (BadName, &[u8])
 pub fn check_name(name: &[u8]) -> Result<(), BadName> {
     if name.first() == Some(&b'.') {
         Err(BadName::LeadingDot)
-    } else if name.contains(&b'/') {
+    } else if has_byte(name, b'/') {
         Err(BadName::Slash)
-    } else if name.contains(&0) {
+    } else if has_byte(name, 0) {
         Err(BadName::Nul)
     } else {
         Ok(())

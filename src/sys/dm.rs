@@ -7,6 +7,7 @@
 
 use super::fs::{open, Fd, O_RDWR};
 use super::{check, Errno, SysResult};
+use crate::text::has_byte;
 use core::mem::{offset_of, size_of};
 use linux_raw_sys::ioctl as io;
 use sc::syscall;
@@ -84,10 +85,10 @@ impl DmIoctl {
     /// does) with `uuid` (may be empty) and no payload. Filled in place: the header
     /// lives inside the 8 KiB `Table` buffer, and building it by value cost copies.
     fn reset(&mut self, name: &[u8], uuid: &[u8]) -> SysResult<()> {
-        if name.is_empty() || name.len() >= 128 || name.contains(&b'/') || name.contains(&0) {
+        if name.is_empty() || name.len() >= 128 || name.iter().any(|&c| c == b'/' || c == 0) {
             return Err(Errno::EINVAL);
         }
-        if uuid.len() >= 129 || uuid.contains(&0) {
+        if uuid.len() >= 129 || has_byte(uuid, 0) {
             return Err(Errno::EINVAL);
         }
         *self = DmIoctl::ZERO;
@@ -121,7 +122,7 @@ impl Table {
         let padded = (need + 7) & !7;
         let at = self.used;
         let p = self.buf.payload.get_mut(at..at + padded).ok_or(Errno::E2BIG)?;
-        if kind.len() >= 16 || len == 0 || params.contains(&0) {
+        if kind.len() >= 16 || len == 0 || has_byte(params, 0) {
             return Err(Errno::E2BIG);
         }
         // Serialise the spec field by field (native endian, as the kernel reads it), then
