@@ -23,7 +23,7 @@ use crate::sys::fs::{self, Device, O_DIRECTORY, O_RDONLY};
 use crate::sys::process::{boottime_ns, sleep_ms};
 use crate::sys::uevent::UeventSocket;
 use crate::sys::{mount, CPath};
-use crate::text::{Line, Untrusted};
+use crate::text::{self, Line, Untrusted};
 
 /// The DDI file(s) found on an ESP: the disk they are on and their extents there.
 pub struct ImageLocation {
@@ -288,24 +288,18 @@ fn partition_dev(disk: &[u8], number: u32, start: u64) -> Option<DevNo> {
     }
     part.push_u64(number as u64);
     let mut buf = [0u8; 32];
-    // `start` is a number, `dev` is `MAJOR:MINOR`: (number before the colon, last number).
-    let mut attr = |a: &[u8]| -> Option<(u64, u64)> {
-        let path = CPath::join(&[b"/sys/class/block/", disk, part.as_bytes(), b"/", a])?;
-        let (mut hi, mut n) = (0u64, 0u64);
-        for &c in fs::read_file(path.as_cstr(), &mut buf).ok()? {
-            match c {
-                b'0'..=b'9' => n = n.wrapping_mul(10).wrapping_add((c - b'0') as u64),
-                b':' => (hi, n) = (n, 0),
-                _ => break,
-            }
-        }
-        Some((hi, n))
-    };
-    if attr(b"start")?.1.checked_mul(512) != Some(start) {
+    let start_sectors = sysfs_attr(disk, part.as_bytes(), b"start", &mut buf).and_then(text::parse_u64)?;
+    if start_sectors.checked_mul(512) != Some(start) {
         return None;
     }
-    let (major, minor) = attr(b"dev")?;
-    Some(DevNo::new(major as u32, minor as u32))
+    sysfs_attr(disk, part.as_bytes(), b"dev", &mut buf).and_then(DevNo::parse)
+}
+
+/// `/sys/class/block/<disk><part>/<attr>`, without its newline.
+fn sysfs_attr<'b>(disk: &[u8], part: &[u8], attr: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
+    let path = CPath::join(&[b"/sys/class/block/", disk, part, b"/", attr])?;
+    let text = fs::read_file(path.as_cstr(), buf).ok()?;
+    Some(text.strip_suffix(b"\n").unwrap_or(text))
 }
 
 /// Partitions have a `partition` attribute in sysfs; whole disks do not.
