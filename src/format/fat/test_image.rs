@@ -10,7 +10,7 @@ pub(super) const BPS: usize = 512;
 
 /// A hand-made volume in memory: 512-byte sectors, one sector per cluster, two FATs.
 /// FAT12 gets 3000 clusters so its FAT (9 sectors) spans a 4 KiB page boundary; FAT32's
-/// 65600 clusters make a FAT of 4 FAT windows.
+/// 65600 clusters make a FAT (257 KiB) that spans many FAT windows.
 pub(super) struct Img {
     pub(super) buf: Vec<u8>,
     pub(super) ty: FatType,

@@ -241,7 +241,7 @@ fn runs_across_windows_up_to_the_last_cluster() {
         let mut img = Img::new(ty);
         let count = img.vol().cluster_count();
         // Runs across FAT sector and 4 KiB edges (FAT32 entry 1024, FAT16 2048, FAT12
-        // 2730), on FAT32 one across the window edge (entry 16384, FAT byte 65536), a jump
+        // 2730), on FAT32 one across a FAT window edge (entry 16384, FAT byte 65536), a jump
         // back, and a run ending at the last cluster, count + 1.
         let mut chain: Vec<u32> = (1000..1100).chain(2000..2100).chain(2700..2800).collect();
         let mut firsts = vec![1000, 2000, 2700];
