@@ -12,7 +12,7 @@ use crate::format::block::{div_ceil, BlockReader, Extent, Extents};
 pub(super) const FAT_WINDOW: usize = 16384;
 
 /// A single entry (`link`, the directory chains) and short runs read only this much, from
-/// a multiple of it: copying 64 KiB for one entry costs more than it saves.
+/// a multiple of it: copying a whole window for one entry costs more than it saves.
 const SMALL_WINDOW: usize = 8192;
 
 // `link` reads each entry from one window: the FAT12 table (4086 entries of 1.5 bytes)
