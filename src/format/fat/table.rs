@@ -4,9 +4,20 @@
 use super::{DirEntry, FatError, FatType, FatVolume};
 use crate::format::block::{div_ceil, BlockReader, Extent, Extents};
 
-/// The FAT is read through one window of this many bytes (1024 FAT32 entries), so a long
-/// chain costs one read per window, not one per cluster.
-pub(super) const FAT_WINDOW: usize = 4096;
+/// The FAT is read through one window of up to this many bytes (4096 FAT32 entries), so a
+/// long chain costs one read per window, not one per cluster: a 1 GiB file in 4 KiB
+/// clusters takes 64 reads, not the 256 of a 4 KiB window (each a syscall and a page-cache
+/// walk in the kernel). Not larger: the window lives in `FatVolume`, which is zeroed and
+/// moved by value (docs/benchmarks.md, "DDI size": 64 KiB cost the small DDI ~1 ms).
+pub(super) const FAT_WINDOW: usize = 16384;
+
+/// A single entry (`link`, the directory chains) and short runs read only this much, from
+/// a multiple of it: copying a whole window for one entry costs more than it saves.
+const SMALL_WINDOW: usize = 8192;
+
+// `link` reads each entry from one window: the FAT12 table (4086 entries of 1.5 bytes)
+// ends within the first window (which starts at 0), and no FAT16/32 entry straddles one.
+const _: () = assert!(SMALL_WINDOW >= 8192 && SMALL_WINDOW.is_multiple_of(4) && FAT_WINDOW >= SMALL_WINDOW);
 
 /// The FAT32 bad-cluster mark; entries above it end a chain (§7.3).
 const BAD_FAT32: u32 = 0x0FFF_FFF7;
@@ -35,22 +46,34 @@ fn count_run<const W: usize>(entries: &[u8], mut next: u32, last: u32, value: im
     next
 }
 
-/// [`count_run`] for FAT32: two entries per 8-byte compare (the hot loop of a large
-/// contiguous file), then one at a time where the pairs stop.
+/// [`count_run`] for FAT32: eight entries per test (four 8-byte compares folded into one
+/// branch: the hot loop of a large contiguous file), then two per compare, then one at a
+/// time where the pairs stop.
 fn count_run32(entries: &[u8], next: u32, last: u32) -> u32 {
     const MASK: u64 = 0x0FFF_FFFF_0FFF_FFFF;
+    const STEP: u64 = 1 << 33 | 2; // one pair on: both halves + 2
     let n = core::cmp::min(entries.len() / 4, last.wrapping_sub(next).wrapping_add(1) as usize);
     let entries = entries.get(..4 * n).unwrap_or(entries);
     let mut pair = next as u64 | (next as u64 + 1) << 32; // both below 2^28
+    for q in entries.as_chunks::<32>().0 {
+        let [a, b, c, d] = q.as_chunks::<8>().0 else { break };
+        let e = |p: &[u8; 8], k: u64| u64::from_le_bytes(*p) ^ (pair + k * STEP);
+        if (e(a, 0) | e(b, 1) | e(c, 2) | e(d, 3)) & MASK != 0 {
+            break;
+        }
+        pair += 4 * STEP;
+    }
+    let at = pair as u32; // the first entry not yet matched
+    let entries = entries.get(4 * (at - next) as usize..).unwrap_or(&[]);
     for p in entries.as_chunks::<8>().0 {
         if u64::from_le_bytes(*p) & MASK != pair {
             break;
         }
-        pair += 1 << 33 | 2;
+        pair += STEP;
     }
-    let at = pair as u32; // the first entry not yet matched
-    let rest = entries.get(4 * (at - next) as usize..).unwrap_or(&[]);
-    count_run(rest, at, last, |e: &[u8; 4]| u32::from_le_bytes(*e) & 0x0FFF_FFFF)
+    let from = pair as u32;
+    let rest = entries.get(4 * (from - at) as usize..).unwrap_or(&[]);
+    count_run(rest, from, last, |e: &[u8; 4]| u32::from_le_bytes(*e) & 0x0FFF_FFFF)
 }
 
 /// What a FAT entry says about the cluster after this one (§7.3).
@@ -179,7 +202,8 @@ impl<R: BlockReader> FatVolume<R> {
         let mut next = c + 1; // what entry `next - 1` must hold
         while next <= last {
             let at = (next - 1) as u64 * width;
-            self.load(at)?;
+            let need = (last - next) as u64 * width; // entry bytes still to compare, less one
+            self.load(at, if need < SMALL_WINDOW as u64 { SMALL_WINDOW } else { FAT_WINDOW })?;
             let from = (at - self.win_start) as usize;
             let Some(entries) = self.win.get(from..self.win_len) else { break };
             let found = if width == 4 {
@@ -206,29 +230,24 @@ impl<R: BlockReader> FatVolume<R> {
         Ok(self.base + self.data_start + (c as u64 - 2) * self.cluster_bytes as u64)
     }
 
-    /// Makes the window hold FAT byte `at` (the aligned [`FAT_WINDOW`] around it).
-    fn load(&mut self, at: u64) -> Result<(), FatError> {
+    /// Makes the window hold FAT byte `at`: `size` bytes (at most [`FAT_WINDOW`]) from `at`
+    /// rounded down to a multiple of [`SMALL_WINDOW`], so a run read on from a single
+    /// entry's window reads each FAT byte once.
+    fn load(&mut self, at: u64, size: usize) -> Result<(), FatError> {
         if at.wrapping_sub(self.win_start) < self.win_len as u64 {
             return Ok(());
         }
         if at >= self.fat_len {
             return Err(FatError::ClusterOutOfRange);
         }
-        let start = at - at % FAT_WINDOW as u64;
-        let len = core::cmp::min(FAT_WINDOW as u64, self.fat_len - start) as usize;
+        let start = at - at % SMALL_WINDOW as u64;
+        let len = core::cmp::min(size as u64, self.fat_len - start) as usize;
         self.win_len = 0;
         let buf = self.win.get_mut(..len).ok_or(FatError::ClusterOutOfRange)?;
         self.dev.read_at(self.base + self.fat_start + start, buf)?;
         self.win_start = start;
         self.win_len = len;
         Ok(())
-    }
-
-    /// One byte of the active FAT, through the window.
-    fn fat_byte(&mut self, at: u64) -> Result<u8, FatError> {
-        self.load(at)?;
-        let i = at.wrapping_sub(self.win_start) as usize;
-        self.win.get(i).copied().ok_or(FatError::ClusterOutOfRange)
     }
 
     /// The FAT entry of cluster `c`, classified (§7.3).
@@ -239,22 +258,16 @@ impl<R: BlockReader> FatVolume<R> {
             FatType::Fat16 => (n * 2, 2, 0xFFF7),
             FatType::Fat32 => (n * 4, 4, BAD_FAT32),
         };
+        // Windows start at a multiple of SMALL_WINDOW, so a FAT16/32 entry never straddles
+        // one, nor a FAT12 one (the whole FAT12 table is under 6 KiB: its entries end
+        // before the first window does).
+        self.load(at, SMALL_WINDOW)?;
+        let rel = (at - self.win_start) as usize;
+        let bytes =
+            self.win.get(rel..self.win_len).and_then(|w| w.get(..width as usize)).ok_or(FatError::ClusterOutOfRange)?;
         let mut v = 0u32;
-        // Usually the whole entry is in the window: one slice, no per-byte calls. An
-        // entry that straddles the window (FAT12) goes byte by byte.
-        let rel = at.wrapping_sub(self.win_start);
-        let inside = rel.checked_add(width).filter(|&end| end <= self.win_len as u64);
-        match inside.and_then(|end| self.win.get(rel as usize..end as usize)) {
-            Some(bytes) => {
-                for (i, &b) in bytes.iter().enumerate() {
-                    v |= (b as u32) << (8 * i);
-                }
-            }
-            _ => {
-                for i in 0..width {
-                    v |= (self.fat_byte(at + i)? as u32) << (8 * i);
-                }
-            }
+        for (i, &b) in bytes.iter().enumerate() {
+            v |= (b as u32) << (8 * i);
         }
         v = match self.fat_type {
             FatType::Fat12 if c & 1 == 1 => v >> 4,

@@ -9,7 +9,8 @@ use crate::format::block::{Extent, Extents, SliceReader};
 pub(super) const BPS: usize = 512;
 
 /// A hand-made volume in memory: 512-byte sectors, one sector per cluster, two FATs.
-/// FAT12 gets 3000 clusters so its FAT (9 sectors) spans the 4 KiB window boundary.
+/// FAT12 gets 3000 clusters so its FAT (9 sectors) spans a 4 KiB page boundary; FAT32's
+/// 65600 clusters make a FAT (257 KiB) that spans many FAT windows.
 pub(super) struct Img {
     pub(super) buf: Vec<u8>,
     pub(super) ty: FatType,

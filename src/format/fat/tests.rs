@@ -240,17 +240,24 @@ fn runs_across_windows_up_to_the_last_cluster() {
     for ty in ALL {
         let mut img = Img::new(ty);
         let count = img.vol().cluster_count();
-        // Runs across the 4 KiB window edges (FAT32 entry 1024, FAT16 2048, FAT12
-        // 2730), a jump back, and a run ending at the last cluster, count + 1.
+        // Runs across FAT sector and 4 KiB edges (FAT32 entry 1024, FAT16 2048, FAT12
+        // 2730), on FAT32 one across a FAT window edge (entry 16384, FAT byte 65536), a jump
+        // back, and a run ending at the last cluster, count + 1.
         let mut chain: Vec<u32> = (1000..1100).chain(2000..2100).chain(2700..2800).collect();
+        let mut firsts = vec![1000, 2000, 2700];
+        if ty == FatType::Fat32 {
+            chain.extend(16300..16500);
+            firsts.push(16300);
+        }
         chain.extend(50..60);
         chain.extend(count - 40..=count + 1);
+        firsts.extend([50, count - 40]);
         let d = data(chain.len() * 512 - 100, 3);
         img.file(0, None, b"RUNS    BIN", &d, &chain);
         let (x, end) = chain_of(&img, "runs.bin").unwrap();
         assert_eq!(end, ChainEnd::AtSize);
         let starts: Vec<u64> = x.iter().map(|e| e.offset).collect();
-        let want: Vec<u64> = [1000, 2000, 2700, 50, count - 40].iter().map(|&c| img.cluster_at(c) as u64).collect();
+        let want: Vec<u64> = firsts.iter().map(|&c| img.cluster_at(c) as u64).collect();
         assert_eq!(starts, want, "{ty:?}");
         assert_eq!(read_back(&img.buf, &x), d);
         // The same chain one cluster longer than the size: the last link is a jump.
@@ -392,7 +399,7 @@ fn runs_stop_at_the_bad_cluster_mark() {
 fn fat12_entries_straddling_sector_and_window() {
     let mut img = Img::new(FatType::Fat12);
     // 340 even @510..511, 341 odd @511..512 (crosses sector 0/1 of the FAT),
-    // 2730 even @4095..4096 (crosses the 4 KiB window), 2731 odd @4096..4097.
+    // 2730 even @4095..4096 (crosses a 4 KiB page), 2731 odd @4096..4097.
     let chain = [340, 100, 341, 2730, 7, 2731, 342, 2999, 3001];
     let d = data(chain.len() * 512 - 17, 9);
     img.file(0, Some("straddle.bin"), b"STRADDLEBIN", &d, &chain);
