@@ -3,8 +3,6 @@
 //! order whatever the directory order, and a version with a broken FAT chain skipped
 //! while the others stay.
 
-use ddiboot::errno::Errno;
-use ddiboot::format::block::{BlockReader, ReadError};
 use ddiboot::format::fat::{FatError, FatVolume};
 use ddiboot::plan::candidates::{collect, Candidates, Note, MAX_CANDIDATES};
 use std::fs::{self, File};
@@ -12,7 +10,7 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
 mod common;
-use common::{noise, run, TempDir};
+use common::{noise, run, FileDisk, TempDir};
 
 /// The volume starts 1 MiB into the disk (`mkfs.vfat --offset=2048`, mtools `@@1M`).
 const PART: u64 = 1 << 20;
@@ -111,20 +109,6 @@ impl Esp {
             out.extend_from_slice(&b);
         }
         out
-    }
-}
-
-struct FileDisk(File);
-
-impl BlockReader for FileDisk {
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
-        self.0.read_exact_at(buf, offset).map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => ReadError::Short,
-            _ => ReadError::Errno(Errno(e.raw_os_error().unwrap_or(5) as u16)),
-        })
-    }
-    fn size(&self) -> u64 {
-        self.0.metadata().unwrap().len()
     }
 }
 

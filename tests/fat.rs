@@ -3,7 +3,6 @@
 //! find every file, list every directory like `mdir -b`, and return extents whose bytes
 //! are the original file, also for fragmented files and at the exact error on corruption.
 
-use ddiboot::errno::Errno;
 use ddiboot::format::block::{BlockReader, Extent, ReadError, SliceReader};
 use ddiboot::format::fat::{ChainEnd, FatError, FatType, FatVolume};
 use std::fs::{self, File};
@@ -14,7 +13,7 @@ use std::path::{Path, PathBuf};
 const PART: u64 = 1 << 20;
 
 mod common;
-use common::{noise, run, TempDir as Scratch};
+use common::{noise, run, FileDisk, TempDir as Scratch};
 
 /// A sparse disk file with a fresh FAT`bits` volume of `mib` MiB at [`PART`].
 fn make_disk(s: &Scratch, bits: u32, mib: u64) -> PathBuf {
@@ -42,21 +41,6 @@ fn put(s: &Scratch, disk: &Path, dest: &str, data: &[u8]) {
     let src = s.path("src.bin");
     fs::write(&src, data).unwrap();
     run("mcopy", &["-o", "-i", &img(disk), src.to_str().unwrap(), dest]);
-}
-
-/// The disk file as a block device.
-struct FileDisk(File);
-
-impl BlockReader for FileDisk {
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
-        self.0.read_exact_at(buf, offset).map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => ReadError::Short,
-            _ => ReadError::Errno(Errno(e.raw_os_error().unwrap_or(5) as u16)),
-        })
-    }
-    fn size(&self) -> u64 {
-        self.0.metadata().unwrap().len()
-    }
 }
 
 fn open_file(disk: &Path, mib: u64) -> FatVolume<FileDisk> {

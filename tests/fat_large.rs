@@ -10,35 +10,20 @@
 //! `valgrind --tool=callgrind --toggle-collect='fat_large::walk*' <test binary> --exact
 //! one_gib_contiguous`; `FAT_WALK_REPEAT=N` walks each chain N more times.
 
-use ddiboot::errno::Errno;
-use ddiboot::format::block::{BlockReader, Extent, ReadError};
+use ddiboot::format::block::Extent;
 use ddiboot::format::fat::{ChainEnd, FatError, FatType, FatVolume};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{run, TempDir};
+use common::{run, FileDisk, TempDir};
 
 const PART: u64 = 1 << 20;
 const CLUSTER: u64 = 4096;
 /// 4.25 GiB: room for a 4 GiB file in 4 KiB clusters, and gaps between its runs.
 const VOLUME: u64 = (17 << 30) / 4;
 const BIG: &str = "BIG     RAW";
-
-struct FileDisk(File);
-
-impl BlockReader for FileDisk {
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
-        self.0.read_exact_at(buf, offset).map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => ReadError::Short,
-            _ => ReadError::Errno(Errno(e.raw_os_error().unwrap_or(5) as u16)),
-        })
-    }
-    fn size(&self) -> u64 {
-        self.0.metadata().unwrap().len()
-    }
-}
 
 /// The volume's layout, read from its boot sector by hand (not by the code under test).
 struct Layout {

@@ -1,6 +1,10 @@
 //! Helpers shared by the integration tests that build images with the real tools.
 #![allow(dead_code)]
 
+use ddiboot::errno::Errno;
+use ddiboot::format::block::{BlockReader, ReadError};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -60,4 +64,19 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// A disk image file as a block device.
+pub struct FileDisk(pub File);
+
+impl BlockReader for FileDisk {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        self.0.read_exact_at(buf, offset).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => ReadError::Short,
+            _ => ReadError::Errno(Errno(e.raw_os_error().unwrap_or(5) as u16)),
+        })
+    }
+    fn size(&self) -> u64 {
+        self.0.metadata().unwrap().len()
+    }
 }
