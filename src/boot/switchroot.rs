@@ -173,7 +173,8 @@ fn delete_tree(dir: &Fd, dev: (u32, u32), depth: u32) {
         if !progress {
             return;
         }
-        // Rewind for the next batch: reopen is simplest with getdents64.
+        // Back to the directory's start (lseek 0) for the next batch: what was deleted is gone,
+        // what could not be deleted comes again (and `progress` ends the loop).
         let _ = crate::sys::fs::rewind(dir);
     }
 }
