@@ -18,7 +18,7 @@ use crate::format::verity::{self, RootHash, VerityOptions, VerityParams};
 use crate::format::verity_sig::{self, SigError, VeritySig, MAX_JSON};
 use crate::plan::cmdline::VerityMode;
 use crate::plan::disk::Backing;
-use crate::plan::mapping::{self, Verification};
+use crate::plan::mapping::{self, Span, Verification};
 use crate::plan::trust;
 use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
@@ -85,25 +85,35 @@ pub fn map_image(
     debug!("DDI: data partition ", sel.data.number, ", verity partition ", sel.verity.map_or(0, |p| p.number));
     let dm = DmControl::open().ctx(Step::MapImage, "opening", b"/dev/mapper/control")?;
     let bs = gpt.block_size;
-    let data_extents = partition_extents(src.extents, &sel.data, bs, disk_lbs)?;
-    let data = linear(&dm, DATA, if trust.is_some() { DATA_INNER } else { DATA }, backing, &data_extents)?;
+    let data_span = span_of(&sel.data, bs);
     let Some(trust) = trust else {
+        let data = linear(&dm, DATA, DATA, backing, src.extents, data_span, disk_lbs)?;
         return finish(data, Verification::Off);
     };
     let root_hash = &trust.root_hash;
     let Some(vpart) = sel.verity else {
-        let _ = dm.remove(DATA);
         return Err(Error::new(Step::Verity, "no verity partition in the DDI", b"", Cause::Msg("cannot verify")));
     };
     let how = Verification::of(opts);
+    let hash_span = span_of(&vpart, bs);
+    let hash_extents = sub_extents(src.extents, hash_span.offset, hash_span.len).ok_or_else(outside)?;
+    let sb = verity::read_superblock(&mut ExtentReader::new(&mut *src.dev, &hash_extents))
+        .map_err(|e| Error::new(Step::Verity, "reading the verity superblock", b"", Cause::Verity(e)))?;
+    let mut params = VerityParams::new(&sb, data_span.len, hash_span.len, root_hash.as_bytes())
+        .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
+        .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
+    // Adjacent partitions (the usual layout) become one device that dm-verity reads both
+    // the data and, further in, the hash tree from; otherwise one device each.
+    let shared = mapping::shared_device(data_span, hash_span, params.hash_block_size);
+    let data = linear(&dm, DATA, DATA_INNER, backing, src.extents, shared.map_or(data_span, |s| s.0), disk_lbs)?;
     let result = (|| {
-        let hash_extents = partition_extents(src.extents, &vpart, bs, disk_lbs)?;
-        let sb = verity::read_superblock(&mut ExtentReader::new(&mut *src.dev, &hash_extents))
-            .map_err(|e| Error::new(Step::Verity, "reading the verity superblock", b"", Cause::Verity(e)))?;
-        let mut params = VerityParams::new(&sb, sel.data.byte_len(bs), vpart.byte_len(bs), root_hash.as_bytes())
-            .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
-            .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
-        let hash = linear(&dm, HASH, HASH_INNER, backing, &hash_extents)?;
+        let hash = match shared {
+            Some((_, skip)) => {
+                params.hash_start_block += skip;
+                data
+            }
+            None => linear(&dm, HASH, HASH_INNER, backing, src.extents, hash_span, disk_lbs)?,
+        };
         // The signature reaches dm-verity as a key in this thread's keyring, which the
         // kernel reads while loading the table; `key` unlinks it when dropped.
         let key = match sig.filter(|_| trust.signature) {
@@ -209,26 +219,33 @@ pub fn unmap() {
     }
 }
 
-/// The disk extents of one DDI partition, checked against the disk's block size
-/// (dm-linear targets must be aligned to it).
-fn partition_extents(
-    all: &[Extent],
-    p: &Partition,
-    bs: u32,
-    disk_lbs: u32,
-) -> Result<crate::format::block::Extents, Error> {
-    let x = sub_extents(all, p.byte_offset(bs), p.byte_len(bs))
-        .ok_or_else(|| Error::new(Step::MapImage, "partition", b"", Cause::Msg("lies outside the DDI file")))?;
-    mapping::check_aligned(&x, disk_lbs).map_err(|e| Error::new(Step::MapImage, "partition", b"", Cause::Map(e)))?;
-    Ok(x)
+/// A partition's bytes within the DDI file.
+fn span_of(p: &Partition, bs: u32) -> Span {
+    Span { offset: p.byte_offset(bs), len: p.byte_len(bs) }
 }
 
-/// A read-only dm-linear device `name` (with `uuid`) over `extents` (bytes on the disk)
-/// of the backing device.
-fn linear(dm: &DmControl, name: &[u8], uuid: &[u8], backing: Backing, extents: &[Extent]) -> Result<DevNo, Error> {
+fn outside() -> Error {
+    Error::new(Step::MapImage, "partition", b"", Cause::Msg("lies outside the DDI file"))
+}
+
+/// A read-only dm-linear device `name` (with `uuid`) over the bytes `span` of the DDI
+/// file, whose extents on the disk are `all`: one target per extent piece, each checked
+/// against the disk's logical block size `disk_lbs` (dm-linear refuses others) and
+/// pointing into the backing device.
+fn linear(
+    dm: &DmControl,
+    name: &[u8],
+    uuid: &[u8],
+    backing: Backing,
+    all: &[Extent],
+    span: Span,
+    disk_lbs: u32,
+) -> Result<DevNo, Error> {
+    let extents = sub_extents(all, span.offset, span.len).ok_or_else(outside)?;
+    mapping::check_aligned(&extents, disk_lbs).map_err(|e| Error::new(Step::MapImage, "partition", b"", Cause::Map(e)))?;
     let mut t = Table::new();
     let mut p = Line::new();
-    for e in extents {
+    for e in &extents {
         let sectors = mapping::linear_target(e, backing, &mut p)
             .map_err(|e| Error::new(Step::MapImage, "mapping", name, Cause::Map(e)))?;
         t.push(sectors, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name)?;

@@ -49,6 +49,27 @@ pub fn linear_target(e: &Extent, backing: Backing, params: &mut Line) -> Result<
     Ok(e.len / 512)
 }
 
+/// A byte range of the DDI file (a partition).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Span {
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// Whether one dm-linear device can carry both the data and the hash partition: when the
+/// hash partition starts where the data partition ends (as systemd-repart and mkddi write
+/// them) at a whole number of hash blocks from the data's start, dm-verity reads the hash
+/// tree from the data device at that many blocks in. Returns the span to map (both
+/// partitions, from the data's start) and the hash partition's start in hash blocks.
+/// Each dm device costs the kernel a gendisk, its sysfs nodes and mempools: this saves one.
+pub fn shared_device(data: Span, hash: Span, hash_block_size: u32) -> Option<(Span, u64)> {
+    let hbs = hash_block_size.max(1) as u64;
+    if hash.offset != data.offset.checked_add(data.len)? || !data.len.is_multiple_of(hbs) {
+        return None;
+    }
+    Some((Span { offset: data.offset, len: data.len.checked_add(hash.len)? }, data.len / hbs))
+}
+
 /// How the root that stage 2 gets was checked.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Verification {
@@ -108,6 +129,30 @@ mod tests {
 
     fn ext(offset: u64, len: u64) -> Extent {
         Extent { offset, len }
+    }
+
+    fn span(offset: u64, len: u64) -> Span {
+        Span { offset, len }
+    }
+
+    #[test]
+    fn adjacent_partitions_share_one_device() {
+        // repart's layout: root at 1 MiB, its verity partition right after it.
+        let (s, start) = shared_device(span(1 << 20, 40960), span((1 << 20) + 40960, 8192), 4096).unwrap();
+        assert_eq!(s, span(1 << 20, 40960 + 8192));
+        assert_eq!(start, 10);
+        // 512-byte hash blocks: any sector boundary will do.
+        assert_eq!(shared_device(span(0, 1536), span(1536, 1024), 512), Some((span(0, 2560), 3)));
+    }
+
+    #[test]
+    fn other_layouts_get_two_devices() {
+        // A gap (another partition) between them, the hash partition first, or a data
+        // partition that does not end on a hash block.
+        assert_eq!(shared_device(span(0, 8192), span(12288, 4096), 4096), None);
+        assert_eq!(shared_device(span(8192, 8192), span(0, 8192), 4096), None);
+        assert_eq!(shared_device(span(0, 6144), span(6144, 4096), 4096), None);
+        assert_eq!(shared_device(span(u64::MAX - 10, 10), span(u64::MAX, 1), 512), None);
     }
 
     #[test]

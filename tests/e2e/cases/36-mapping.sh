@@ -20,6 +20,22 @@ if want sha512; then
         "+root-dm-uuid DDIBOOT-VERITY-${h512:0:96}([^0-9a-f]|$)" "+verified by dm-verity"
 fi
 
+if want verity-first; then
+    # The verity partition before the data partition: no single device can hold both
+    # (dm-verity's data starts at the device's first byte), so ddiboot maps two.
+    # Everywhere else (mkddi's and repart's layout) the hash tree follows the data and one
+    # device carries both: the table names the same device twice.
+    vf=$("$S/mkddi" --root "$W/root" --output "$W/ddi-vfirst.raw" --arch "$arch" --verity-first \
+        2>"$W/mkddi-vfirst.log" | tail -n 1)
+    "$S/mkdisk" --output "$W/vfirst.img" --ddi "$W/ddi-vfirst.raw" --arch "$arch" 2>"$W/mkdisk-vfirst.log"
+    boot verity-first "roothash=$vf $FAILFAST" "$W/vfirst.img"
+    check verity-first "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+DDI: data partition 2, verity partition 1" \
+        "+verity table: 1 ([0-9]+):0 \1:1 4096 4096 [0-9]+ 1 sha256 $vf "
+    boot verity-follows "roothash=$hash $FAILFAST" "$D"
+    check verity-follows "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+DDI: data partition 1, verity partition 2" \
+        "+verity table: 1 ([0-9]+:0) \1 4096 4096 [0-9]+ [0-9]+ sha256 $hash "
+fi
+
 if want weakened; then
     # ignore-corruption lets corrupted blocks through: loud warning, and a uuid that does
     # not say DDIBOOT-VERITY-.
