@@ -242,7 +242,8 @@ fn linear(
     disk_lbs: u32,
 ) -> Result<DevNo, Error> {
     let extents = sub_extents(all, span.offset, span.len).ok_or_else(outside)?;
-    mapping::check_aligned(&extents, disk_lbs).map_err(|e| Error::new(Step::MapImage, "partition", b"", Cause::Map(e)))?;
+    mapping::check_aligned(&extents, disk_lbs)
+        .map_err(|e| Error::new(Step::MapImage, "partition", b"", Cause::Map(e)))?;
     let mut t = Table::new();
     let mut p = Line::new();
     for e in &extents {
