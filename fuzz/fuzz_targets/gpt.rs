@@ -8,7 +8,7 @@ mod common;
 
 use common::{check_gpt, reseal_gpt, show};
 use ddiboot::format::block::SliceReader;
-use ddiboot::format::gpt::{read_gpt, read_gpt_into, Gpt, PartAttrs, Partition, TableError};
+use ddiboot::format::gpt::{read_gpt, read_gpt_into, Backup, Gpt, PartAttrs, Partition, TableError};
 use ddiboot::format::guid::Guid;
 use libfuzzer_sys::fuzz_target;
 
@@ -46,7 +46,7 @@ fn parse(img: &[u8], block_size: Option<u32>) {
     let mut dev = SliceReader(img);
     let fresh = read_gpt(&mut dev, block_size);
     let mut reused = stale();
-    let into = read_gpt_into(&mut dev, block_size, &mut reused);
+    let into = read_gpt_into(&mut dev, block_size, Backup::Check, &mut reused);
     match fresh {
         Ok(g) => {
             check_gpt(&g, img.len() as u64);

@@ -14,7 +14,7 @@
 use super::error::{Cause, Context, Error, Step};
 use crate::devno::DevNo;
 use crate::format::fat::FatVolume;
-use crate::format::gpt::{read_gpt_into, Gpt};
+use crate::format::gpt::{read_gpt_into, Backup, Gpt};
 use crate::format::guid::{types, Guid};
 use crate::plan::candidates::{self, Candidates, Note, MAX_CANDIDATES};
 use crate::plan::disk::{self, Backing};
@@ -189,7 +189,7 @@ impl<'a> EspLocator<'a> {
         self.summary.push_list_item(name);
         let bs = disk.block_size;
         let mut gpt = Gpt::new();
-        if let Err(e) = read_gpt_into(&mut disk, Some(bs), &mut gpt) {
+        if let Err(e) = read_gpt_into(&mut disk, Some(bs), Backup::Check, &mut gpt) {
             info!(Untrusted(name), ": no usable GPT: ", e);
             return Ok(());
         }

@@ -13,7 +13,7 @@ use crate::errno::Errno;
 use crate::format::block::{sub_extents, Extent, ExtentReader, ReadError};
 use crate::format::ddi::{self, DdiSelection};
 use crate::format::fsdetect::{self, FsType};
-use crate::format::gpt::{read_gpt_into, Gpt, Partition};
+use crate::format::gpt::{read_gpt_into, Backup, Gpt, Partition};
 use crate::format::verity::{self, RootHash, VerityOptions, VerityParams};
 use crate::format::verity_sig::{self, SigError, VeritySig, MAX_JSON};
 use crate::plan::cmdline::VerityMode;
@@ -71,7 +71,7 @@ pub fn map_image(
     let backing = src.backing;
     let disk_lbs = src.dev.block_size.max(512);
     let mut gpt = Gpt::new();
-    read_gpt_into(&mut ExtentReader::new(&mut *src.dev, src.extents), None, &mut gpt)
+    read_gpt_into(&mut ExtentReader::new(&mut *src.dev, src.extents), None, Backup::IfNeeded, &mut gpt)
         .map_err(|e| Error::new(Step::MapImage, "reading the DDI's partition table", b"", Cause::Gpt(e)))?;
     let mut sig_buf = [0u8; MAX_JSON];
     let sig = match mode {

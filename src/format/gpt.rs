@@ -264,13 +264,28 @@ impl Default for Gpt {
 /// for a file (a DDI), where it is probed by looking for `EFI PART` (SPECS §1.6).
 pub fn read_gpt(dev: &mut dyn BlockReader, block_size: Option<u32>) -> Result<Gpt, GptError> {
     let mut gpt = Gpt::new();
-    read_gpt_into(dev, block_size, &mut gpt)?;
+    read_gpt_into(dev, block_size, Backup::Check, &mut gpt)?;
     Ok(gpt)
 }
 
-/// [`read_gpt`] into a caller's `Gpt` (17 KiB: returning it by value costs copies in a
+/// Whether the backup copy is read when the primary one is good.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Backup {
+    /// Read and compare it, to report a damaged backup (`Gpt::backup_error`): a disk.
+    Check,
+    /// Only when the primary is damaged: a DDI, where nobody acts on a warning about it
+    /// (two 16 KiB reads and checksums saved).
+    IfNeeded,
+}
+
+/// [`read_gpt`] into a caller's `Gpt`, with the backup copy checked or not (17 KiB: returning it by value costs copies in a
 /// binary this small). On error `gpt` holds no partitions.
-pub fn read_gpt_into(dev: &mut dyn BlockReader, block_size: Option<u32>, gpt: &mut Gpt) -> Result<(), GptError> {
+pub fn read_gpt_into(
+    dev: &mut dyn BlockReader,
+    block_size: Option<u32>,
+    backup: Backup,
+    gpt: &mut Gpt,
+) -> Result<(), GptError> {
     gpt.partitions.clear();
     let bs = match block_size {
         Some(bs @ (512 | 4096)) => bs,
@@ -287,11 +302,13 @@ pub fn read_gpt_into(dev: &mut dyn BlockReader, block_size: Option<u32>, gpt: &m
     let header = match primary {
         Ok(h) => {
             // Check the backup only to warn about it; its entries must hash the same.
-            gpt.backup_error = match read_copy(dev, bs, last_lba, last_lba, None) {
-                Ok(b) if b.same_table(&h) => None,
-                Ok(_) => Some(TableError::Mismatch),
-                Err(e) => Some(e),
-            };
+            if backup == Backup::Check {
+                gpt.backup_error = match read_copy(dev, bs, last_lba, last_lba, None) {
+                    Ok(b) if b.same_table(&h) => None,
+                    Ok(_) => Some(TableError::Mismatch),
+                    Err(e) => Some(e),
+                };
+            }
             h
         }
         Err(p) => {
@@ -639,6 +656,41 @@ pub(crate) mod tests {
         assert_eq!(parse(&img, Some(512)).err(), Some(GptError::BothHeadersBad { primary: nosig, backup: nosig }));
         assert_eq!(parse(&img, Some(1024)).err(), Some(GptError::BadBlockSize));
         assert_eq!(parse(&[0; 8192], None).err(), Some(GptError::NoSignature));
+    }
+
+    /// Counts the reads in the last 34 blocks (the backup copy's).
+    struct Tail<'a>(SliceReader<'a>, u32);
+
+    impl BlockReader for Tail<'_> {
+        fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+            if offset + buf.len() as u64 > self.0.size() - 34 * 512 {
+                self.1 += 1;
+            }
+            self.0.read_at(offset, buf)
+        }
+        fn size(&self) -> u64 {
+            self.0.size()
+        }
+    }
+
+    #[test]
+    fn the_backup_is_read_only_when_asked_or_needed() {
+        let mut img = write_gpt(512, 200, 128, 128, &sample());
+        img[199 * 512 + 40] ^= 1; // backup header damaged
+        let mut g = Gpt::new();
+        let mut dev = Tail(SliceReader(&img), 0);
+        read_gpt_into(&mut dev, None, Backup::IfNeeded, &mut g).unwrap();
+        check_sample(&g, 512);
+        assert_eq!((dev.1, g.backup_error), (0, None), "not read, not reported");
+        read_gpt_into(&mut dev, None, Backup::Check, &mut g).unwrap();
+        assert!(dev.1 > 0);
+        assert_eq!(g.backup_error, Some(TableError::HeaderCrc));
+        // A damaged primary: the backup is read either way.
+        let mut img = write_gpt(512, 200, 128, 128, &sample());
+        img[512 + 16] ^= 1;
+        read_gpt_into(&mut SliceReader(&img), None, Backup::IfNeeded, &mut g).unwrap();
+        check_sample(&g, 512);
+        assert!(g.used_backup);
     }
 
     #[test]
