@@ -246,7 +246,13 @@ impl<'a> EspLocator<'a> {
                     continue;
                 }
                 let backing = backing(name, part.number, part.byte_offset(bs), disk.devno);
-                // The location gets its own handle of the disk: this one reads on, for the
+                if take == Take::Final {
+                    // The search is over: this handle goes with the location.
+                    let disk_name = name.clone();
+                    self.state.record(take, ImageLocation { disk, disk_name, backing, candidates });
+                    return Ok(());
+                }
+                // A fallback gets its own handle of the disk: this one reads on, for the
                 // loader's ESP may come later on this disk.
                 match Device::open_path(&path) {
                     Ok(d) => {
