@@ -20,7 +20,7 @@
 
 use crate::format::block::{BlockReader, ReadError};
 use crate::format::verity::{parse_root_hash, RootHash};
-use crate::text::{Line, Show};
+use crate::text::{variant_index, Line, Show};
 
 /// systemd refuses larger signature partitions (EFBIG).
 pub const MAX_PARTITION: u64 = 4 << 20;
@@ -86,32 +86,37 @@ pub enum SigError {
     BadBase64,
 }
 
+/// The messages of [`SigError`], one per variant in declaration order (`text::push_nth`);
+/// a variant with a value continues its message with it.
+const MESSAGES: &str = concat!(
+    "\0", // Read: the read error
+    "partition larger than 4 MiB\0",
+    "partition holds no JSON\0",
+    "JSON longer than 8192 bytes\0",
+    "data after the NUL padding\0",
+    "JSON ends early (truncated)\0",
+    "bad JSON at byte \0",
+    "JSON nested too deeply\0",
+    "JSON is not an object\0",
+    "missing \0",
+    "not a string: \0",
+    "duplicate key \0",
+    "escapes in \0",
+    "rootHash is not 32 to 128 hex digits\0",
+    "signature is not base64",
+);
+
 impl Show for SigError {
     fn show(&self, out: &mut Line) {
         out.push_str("verity signature: ");
-        let (msg, key) = match *self {
-            SigError::Read(e) => return e.show(out),
-            SigError::PartitionTooBig => ("partition larger than 4 MiB", None),
-            SigError::Empty => ("partition holds no JSON", None),
-            SigError::TooLong => ("JSON longer than 8192 bytes", None),
-            SigError::EmbeddedNul => ("data after the NUL padding", None),
-            SigError::Truncated => ("JSON ends early (truncated)", None),
-            SigError::Syntax(at) => {
-                out.push_str("bad JSON at byte ");
-                return at.show(out);
+        out.push_nth(MESSAGES, variant_index(self));
+        match *self {
+            SigError::Read(e) => e.show(out),
+            SigError::Syntax(at) => at.show(out),
+            SigError::Missing(k) | SigError::NotString(k) | SigError::Duplicate(k) | SigError::Escaped(k) => {
+                out.push_str(k.name())
             }
-            SigError::TooDeep => ("JSON nested too deeply", None),
-            SigError::NotObject => ("JSON is not an object", None),
-            SigError::Missing(k) => ("missing ", Some(k)),
-            SigError::NotString(k) => ("not a string: ", Some(k)),
-            SigError::Duplicate(k) => ("duplicate key ", Some(k)),
-            SigError::Escaped(k) => ("escapes in ", Some(k)),
-            SigError::BadRootHash => ("rootHash is not 32 to 128 hex digits", None),
-            SigError::BadBase64 => ("signature is not base64", None),
-        };
-        out.push_str(msg);
-        if let Some(k) = key {
-            out.push_str(k.name());
+            _ => {}
         }
     }
 }
@@ -606,5 +611,10 @@ mod tests {
         }
         assert_eq!(read_verity_sig(&mut Broken, &mut buf), Err(SigError::Read(ReadError::Short)));
         assert_eq!(msg(SigError::Read(ReadError::Short)), "verity signature: short read");
+        // One message per variant (`text::push_nth`): the first and the last line up.
+        assert_eq!(MESSAGES.split('\0').count(), 15);
+        assert_eq!(msg(SigError::PartitionTooBig), "verity signature: partition larger than 4 MiB");
+        assert_eq!(msg(SigError::BadBase64), "verity signature: signature is not base64");
+        assert_eq!(msg(SigError::Escaped(SigKey::Signature)), "verity signature: escapes in signature");
     }
 }
