@@ -70,16 +70,9 @@ const TYPES: [[Guid; 6]; 5] = [
 pub const DPS_TYPES: usize = 30;
 
 impl Arch {
-    /// systemd's name (`systemd-id128 show`), e.g. `x86-64`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86-64",
-            Arch::Arm64 => "arm64",
-            Arch::X86 => "x86",
-            Arch::Arm => "arm",
-            Arch::Riscv64 => "riscv64",
-        }
-    }
+    /// systemd's names (`systemd-id128 show`), e.g. `x86-64`, in `Arch` order
+    /// (`text::push_nth`).
+    const NAMES: &str = "x86-64\0arm64\0x86\0arm\0riscv64";
 
     /// (data, verity, verity-sig) type GUIDs of a kind.
     pub fn types(self, kind: DdiKind) -> (Guid, Guid, Guid) {
@@ -91,6 +84,13 @@ impl Arch {
     }
     pub fn usr_types(self) -> (Guid, Guid, Guid) {
         self.types(DdiKind::Usr)
+    }
+}
+
+/// Shown by its systemd name (`x86-64`).
+impl Show for Arch {
+    fn show(&self, out: &mut Line) {
+        out.push_nth(Arch::NAMES, *self as usize)
     }
 }
 
@@ -133,13 +133,10 @@ fn type_index(g: Guid) -> Option<usize> {
 
 impl Show for DpsType {
     fn show(&self, out: &mut Line) {
-        out.push_str(if self.kind == DdiKind::Root { "root-" } else { "usr-" });
-        out.push_str(self.arch.name());
-        out.push_str(match self.role {
-            Role::Data => "",
-            Role::Verity => "-verity",
-            Role::VeritySig => "-verity-sig",
-        });
+        // By position in `DdiKind`, `Role` (`text::push_nth`).
+        out.push_nth("root-\0usr-", self.kind as usize);
+        self.arch.show(out);
+        out.push_nth("\0-verity\0-verity-sig", self.role as usize);
     }
 }
 
@@ -237,7 +234,7 @@ impl Show for DdiError {
                 return out.push_str(" partitions, cannot choose");
             }
         };
-        out.push_str(arch.name());
+        arch.show(out);
         out.push_str(" (found: ");
         seen.show(out);
         out.push_str(")");
