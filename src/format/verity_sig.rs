@@ -53,7 +53,8 @@ impl SigKey {
     }
 }
 
-/// Why a signature partition was refused.
+/// Why a signature partition was refused. Shown without a prefix: the boot's message says
+/// it was reading the signature partition.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum SigError {
     Read(ReadError),
@@ -108,7 +109,6 @@ const MESSAGES: &str = concat!(
 
 impl Show for SigError {
     fn show(&self, out: &mut Line) {
-        out.push_str("verity signature: ");
         out.push_nth(MESSAGES, variant_index(self));
         match *self {
             SigError::Read(e) => e.show(out),
@@ -486,39 +486,23 @@ mod tests {
         use SigError::*;
         let rh = format!(r#""rootHash":"{RH}""#);
         let cases: Vec<(String, SigError, &str)> = vec![
-            ("".into(), Empty, "verity signature: partition holds no JSON"),
-            (" \n".into(), Empty, "verity signature: partition holds no JSON"),
-            ("[]".into(), NotObject, "verity signature: JSON is not an object"),
-            ("\"x\"".into(), NotObject, "verity signature: JSON is not an object"),
-            ("{}".into(), Missing(SigKey::RootHash), "verity signature: missing rootHash"),
-            (format!("{{{rh}}}"), Missing(SigKey::Signature), "verity signature: missing signature"),
-            (
-                format!(r#"{{{rh},"signature":1}}"#),
-                NotString(SigKey::Signature),
-                "verity signature: not a string: signature",
-            ),
-            (r#"{"rootHash":["ab"]}"#.into(), NotString(SigKey::RootHash), "verity signature: not a string: rootHash"),
-            (
-                format!(r#"{{{rh},{rh},"signature":"AA=="}}"#),
-                Duplicate(SigKey::RootHash),
-                "verity signature: duplicate key rootHash",
-            ),
-            (
-                format!(r#"{{{rh},"signature":"A\/A="}}"#),
-                Escaped(SigKey::Signature),
-                "verity signature: escapes in signature",
-            ),
-            (
-                r#"{"rootHash":"xyz","signature":"AA=="}"#.into(),
-                BadRootHash,
-                "verity signature: rootHash is not 32 to 128 hex digits",
-            ),
+            ("".into(), Empty, "partition holds no JSON"),
+            (" \n".into(), Empty, "partition holds no JSON"),
+            ("[]".into(), NotObject, "JSON is not an object"),
+            ("\"x\"".into(), NotObject, "JSON is not an object"),
+            ("{}".into(), Missing(SigKey::RootHash), "missing rootHash"),
+            (format!("{{{rh}}}"), Missing(SigKey::Signature), "missing signature"),
+            (format!(r#"{{{rh},"signature":1}}"#), NotString(SigKey::Signature), "not a string: signature"),
+            (r#"{"rootHash":["ab"]}"#.into(), NotString(SigKey::RootHash), "not a string: rootHash"),
+            (format!(r#"{{{rh},{rh},"signature":"AA=="}}"#), Duplicate(SigKey::RootHash), "duplicate key rootHash"),
+            (format!(r#"{{{rh},"signature":"A\/A="}}"#), Escaped(SigKey::Signature), "escapes in signature"),
+            (r#"{"rootHash":"xyz","signature":"AA=="}"#.into(), BadRootHash, "rootHash is not 32 to 128 hex digits"),
             (r#"{"rootHash":"","signature":"AA=="}"#.into(), BadRootHash, ""),
             (format!(r#"{{"rootHash":"{}","signature":"AA=="}}"#, &RH[..30]), BadRootHash, ""),
             (format!(r#"{{"rootHash":"{RH}0","signature":"AA=="}}"#), BadRootHash, ""),
-            (format!(r#"{{{rh},"signature":"A"}}"#), BadBase64, "verity signature: signature is not base64"),
+            (format!(r#"{{{rh},"signature":"A"}}"#), BadBase64, "signature is not base64"),
             // Truncated anywhere.
-            (format!(r#"{{{rh},"signature":"AA=="#), Truncated, "verity signature: JSON ends early (truncated)"),
+            (format!(r#"{{{rh},"signature":"AA=="#), Truncated, "JSON ends early (truncated)"),
             (format!(r#"{{{rh},"signature":"AA==""#), Truncated, ""),
             (format!(r#"{{{rh},"#), Truncated, ""),
             ("{".into(), Truncated, ""),
@@ -526,7 +510,7 @@ mod tests {
             (r#"{"a":-"#.into(), Truncated, ""),
             (r#"{"a":"\u00"#.into(), Truncated, ""),
             // Syntax, with the byte offset.
-            (r#"{"a":1,}"#.into(), Syntax(7), "verity signature: bad JSON at byte 7"),
+            (r#"{"a":1,}"#.into(), Syntax(7), "bad JSON at byte 7"),
             (r#"{"a" 1}"#.into(), Syntax(5), ""),
             (r#"{"a":+1}"#.into(), Syntax(5), ""),
             (r#"{"a":[1 2]}"#.into(), Syntax(8), ""),
@@ -586,12 +570,12 @@ mod tests {
         part[json.len() + 10] = 0;
         part[16383] = 1;
         assert_eq!(read_verity_sig(&mut SliceReader(&part), &mut buf), Err(SigError::EmbeddedNul));
-        assert_eq!(msg(SigError::EmbeddedNul), "verity signature: data after the NUL padding");
+        assert_eq!(msg(SigError::EmbeddedNul), "data after the NUL padding");
         // A JSON that does not end within 8 KiB.
         let long = good(&"A".repeat(MAX_JSON));
         assert_eq!(read_padded(long.as_bytes(), 16384), Err(SigError::TooLong));
         assert_eq!(read_padded(long.as_bytes(), long.len()), Err(SigError::TooLong));
-        assert_eq!(msg(SigError::TooLong), "verity signature: JSON longer than 8192 bytes");
+        assert_eq!(msg(SigError::TooLong), "JSON longer than 8192 bytes");
         // Exactly 8 KiB without padding is fine.
         let fill = MAX_JSON - good("").len();
         let exact = good(&"A".repeat(fill / 4 * 4));
@@ -610,11 +594,11 @@ mod tests {
             }
         }
         assert_eq!(read_verity_sig(&mut Broken, &mut buf), Err(SigError::Read(ReadError::Short)));
-        assert_eq!(msg(SigError::Read(ReadError::Short)), "verity signature: short read");
+        assert_eq!(msg(SigError::Read(ReadError::Short)), "short read");
         // One message per variant (`text::push_nth`): the first and the last line up.
         assert_eq!(MESSAGES.split('\0').count(), 15);
-        assert_eq!(msg(SigError::PartitionTooBig), "verity signature: partition larger than 4 MiB");
-        assert_eq!(msg(SigError::BadBase64), "verity signature: signature is not base64");
-        assert_eq!(msg(SigError::Escaped(SigKey::Signature)), "verity signature: escapes in signature");
+        assert_eq!(msg(SigError::PartitionTooBig), "partition larger than 4 MiB");
+        assert_eq!(msg(SigError::BadBase64), "signature is not base64");
+        assert_eq!(msg(SigError::Escaped(SigKey::Signature)), "escapes in signature");
     }
 }
