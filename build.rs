@@ -21,6 +21,8 @@ fn main() {
         "-zmax-page-size=4096".into(),
         "-znorelro".into(),
         "-znoexecstack".into(),
+        // Merge identical and tail-shared constants (string literals) across sections.
+        "-O2".into(),
     ] {
         println!("cargo:rustc-link-arg-bins={arg}");
     }

@@ -22,19 +22,21 @@ pub enum Step {
 
 impl Show for Step {
     fn show(&self, out: &mut Line) {
-        // In `Step` order.
-        static NAMES: [&str; 9] = [
-            "early mounts",
-            "command line",
-            "loading modules",
-            "finding the disk",
-            "finding the DDI",
-            "mapping the DDI",
-            "setting up dm-verity",
-            "mounting the root",
-            "switching root",
-        ];
-        out.push_str(NAMES.get(*self as usize).copied().unwrap_or(""))
+        // In `Step` order, one string (`text::push_nth`).
+        out.push_nth(
+            concat!(
+                "early mounts\0",
+                "command line\0",
+                "loading modules\0",
+                "finding the disk\0",
+                "finding the DDI\0",
+                "mapping the DDI\0",
+                "setting up dm-verity\0",
+                "mounting the root\0",
+                "switching root",
+            ),
+            *self as usize,
+        )
     }
 }
 

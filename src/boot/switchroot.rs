@@ -191,10 +191,6 @@ fn exec_init(init: Option<&[u8]>, args: &Args) -> Error {
         let e = process::exec(p.as_cstr(), args);
         warn!("cannot execute ", Untrusted(path), ": ", e);
     }
-    Error::new(
-        Step::SwitchRoot,
-        "executing init",
-        b"",
-        Cause::Msg("no init could be started (init= or /sbin/init, /etc/init, /bin/init, /bin/sh)"),
-    )
+    // Each path tried was logged above with its errno.
+    Error::new(Step::SwitchRoot, "executing init", b"", Cause::Msg("no init could be started"))
 }

@@ -4,7 +4,7 @@
 //! tests and fuzzers) and by `ExtentReader` (a file seen through its extents on the disk).
 
 use crate::errno::Errno;
-use crate::text::{Line, Show};
+use crate::text::{variant_index, Line, Show};
 
 /// Why a read failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -19,13 +19,10 @@ pub enum ReadError {
 
 impl Show for ReadError {
     fn show(&self, out: &mut Line) {
-        match self {
-            ReadError::OutOfRange => out.push_str("read outside the device"),
-            ReadError::Short => out.push_str("short read"),
-            ReadError::Errno(e) => {
-                out.push_str("read failed: ");
-                e.show(out)
-            }
+        // One message per variant, in declaration order (`text::push_nth`).
+        out.push_nth("read outside the device\0short read\0read failed: ", variant_index(self));
+        if let ReadError::Errno(e) = self {
+            e.show(out)
         }
     }
 }

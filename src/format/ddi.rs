@@ -8,7 +8,7 @@
 
 use crate::format::gpt::{Gpt, Partition};
 use crate::format::guid::{types::*, Guid};
-use crate::text::{Line, Show};
+use crate::text::{variant_index, Line, Show};
 
 /// CPU architectures with DPS partition types.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -70,16 +70,9 @@ const TYPES: [[Guid; 6]; 5] = [
 pub const DPS_TYPES: usize = 30;
 
 impl Arch {
-    /// systemd's name (`systemd-id128 show`), e.g. `x86-64`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86-64",
-            Arch::Arm64 => "arm64",
-            Arch::X86 => "x86",
-            Arch::Arm => "arm",
-            Arch::Riscv64 => "riscv64",
-        }
-    }
+    /// systemd's names (`systemd-id128 show`), e.g. `x86-64`, in `Arch` order
+    /// (`text::push_nth`).
+    const NAMES: &str = "x86-64\0arm64\0x86\0arm\0riscv64";
 
     /// (data, verity, verity-sig) type GUIDs of a kind.
     pub fn types(self, kind: DdiKind) -> (Guid, Guid, Guid) {
@@ -91,6 +84,13 @@ impl Arch {
     }
     pub fn usr_types(self) -> (Guid, Guid, Guid) {
         self.types(DdiKind::Usr)
+    }
+}
+
+/// Shown by its systemd name (`x86-64`).
+impl Show for Arch {
+    fn show(&self, out: &mut Line) {
+        out.push_nth(Arch::NAMES, *self as usize)
     }
 }
 
@@ -133,13 +133,10 @@ fn type_index(g: Guid) -> Option<usize> {
 
 impl Show for DpsType {
     fn show(&self, out: &mut Line) {
-        out.push_str(if self.kind == DdiKind::Root { "root-" } else { "usr-" });
-        out.push_str(self.arch.name());
-        out.push_str(match self.role {
-            Role::Data => "",
-            Role::Verity => "-verity",
-            Role::VeritySig => "-verity-sig",
-        });
+        // By position in `DdiKind`, `Role` (`text::push_nth`).
+        out.push_nth("root-\0usr-", self.kind as usize);
+        self.arch.show(out);
+        out.push_nth("\0-verity\0-verity-sig", self.role as usize);
     }
 }
 
@@ -205,39 +202,39 @@ pub enum DdiError {
     Incomplete { arch: Arch, seen: Seen },
 }
 
+/// The messages of [`DdiError`], one per variant in declaration order (`text::push_nth`);
+/// the values and the rest of the message follow.
+const DDI_MESSAGES: &str = concat!(
+    "root hash shorter than 16 bytes or half zero\0",
+    "no root or usr partition for \0",
+    "no root or usr partition for \0",
+    "no root or usr partition matching the root hash for \0",
+    "no \0",      // NoMatchingVerity: TYPE partition matching the root hash
+    " usable \0", // Ambiguous, after the count: TYPE partitions, cannot choose
+    "incomplete partition set for ",
+);
+
 impl Show for DdiError {
     fn show(&self, out: &mut Line) {
+        use DdiError::*;
+        if let Ambiguous { count, .. } = self {
+            count.show(out);
+        }
+        out.push_nth(DDI_MESSAGES, variant_index(self));
         let (arch, seen) = match *self {
-            DdiError::BadRootHash => return out.push_str("root hash shorter than 16 bytes or half zero"),
-            DdiError::NoPartitions { arch } => {
-                out.push_str("no root or usr partition for ");
-                (arch, Seen(0))
-            }
-            DdiError::WrongArch { arch, seen } => {
-                out.push_str("no root or usr partition for ");
-                (arch, seen)
-            }
-            DdiError::NoMatchingData { arch, seen } => {
-                out.push_str("no root or usr partition matching the root hash for ");
-                (arch, seen)
-            }
-            DdiError::Incomplete { arch, seen } => {
-                out.push_str("incomplete partition set for ");
-                (arch, seen)
-            }
-            DdiError::NoMatchingVerity(ty) => {
-                out.push_str("no ");
+            BadRootHash => return,
+            NoPartitions { arch } => (arch, Seen(0)),
+            WrongArch { arch, seen } | NoMatchingData { arch, seen } | Incomplete { arch, seen } => (arch, seen),
+            NoMatchingVerity(ty) => {
                 ty.show(out);
                 return out.push_str(" partition matching the root hash");
             }
-            DdiError::Ambiguous { ty, count } => {
-                count.show(out);
-                out.push_str(" usable ");
+            Ambiguous { ty, .. } => {
                 ty.show(out);
                 return out.push_str(" partitions, cannot choose");
             }
         };
-        out.push_str(arch.name());
+        arch.show(out);
         out.push_str(" (found: ");
         seen.show(out);
         out.push_str(")");
@@ -511,6 +508,18 @@ mod tests {
         two.push(Ent { first: 300, last: 300, ..usr[2].clone() });
         let e = verity_sig_partition(&gpt(&two), Arch::X86_64).unwrap_err();
         assert_eq!(msg(e), "2 usable usr-x86-64-verity-sig partitions, cannot choose");
+    }
+
+    #[test]
+    fn every_error_message() {
+        // One message per variant (`text::push_nth`): each lines up with its variant.
+        assert_eq!(DDI_MESSAGES.split('\0').count(), 7);
+        assert_eq!(msg(DdiError::BadRootHash), "root hash shorter than 16 bytes or half zero");
+        let arch = Arch::Riscv64;
+        assert_eq!(msg(DdiError::NoPartitions { arch }), "no root or usr partition for riscv64 (found: nothing)");
+        let seen = Seen(1 << DpsType { kind: DdiKind::Usr, arch: Arch::Arm, role: Role::Data }.index());
+        assert_eq!(msg(DdiError::WrongArch { arch, seen }), "no root or usr partition for riscv64 (found: usr-arm)");
+        assert_eq!(msg(DdiError::Incomplete { arch, seen }), "incomplete partition set for riscv64 (found: usr-arm)");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::format::block::{div_ceil, BlockReader, ReadError};
 use crate::format::guid::Guid;
 pub use crate::format::guid::PartAttrs;
 use crate::format::le;
-use crate::text::{Line, Show};
+use crate::text::{variant_index, Line, Show};
 
 /// The most used entries ddiboot keeps (the usual array has 128 slots).
 pub const MAX_PARTITIONS: usize = 128;
@@ -92,53 +92,56 @@ pub enum TableError {
     Read(ReadError),
 }
 
+/// The messages of [`TableError`], one per variant in declaration order
+/// (`text::push_nth`); a variant with values continues its message after them.
+const TABLE_MESSAGES: &str = concat!(
+    "no gpt signature\0",
+    "unsupported gpt revision\0",
+    "bad gpt header size\0",
+    "gpt header crc mismatch\0",
+    "gpt header reserved field not zero\0",
+    "gpt header records a different lba\0",
+    "usable lba range invalid or outside the device\0",
+    "bad partition entry size\0",
+    "partition entry array too large\0",
+    "partition entry array misplaced\0",
+    "partition entry array crc mismatch\0",
+    "partition \0",  // PartitionRange: N outside the usable range
+    "partitions \0", // PartitionOverlap: N and M overlap
+    "too many partitions\0",
+    "differs from the primary\0",
+    "", // Read: the read error
+);
+
 impl Show for TableError {
     fn show(&self, out: &mut Line) {
         use TableError::*;
+        out.push_nth(TABLE_MESSAGES, variant_index(self));
         match *self {
             PartitionRange(n) => {
-                out.push_str("partition ");
                 n.show(out);
                 out.push_str(" outside the usable range");
             }
             PartitionOverlap(a, b) => {
-                out.push_str("partitions ");
                 a.show(out);
                 out.push_str(" and ");
                 b.show(out);
                 out.push_str(" overlap");
             }
             Read(e) => e.show(out),
-            other => out.push_str(match other {
-                NoSignature => "no gpt signature",
-                Revision => "unsupported gpt revision",
-                HeaderSize => "bad gpt header size",
-                HeaderCrc => "gpt header crc mismatch",
-                Reserved => "gpt header reserved field not zero",
-                MyLba => "gpt header records a different lba",
-                UsableRange => "usable lba range invalid or outside the device",
-                EntrySize => "bad partition entry size",
-                EntryCount => "partition entry array too large",
-                EntriesLocation => "partition entry array misplaced",
-                EntriesCrc => "partition entry array crc mismatch",
-                TooManyPartitions => "too many partitions",
-                _ => "differs from the primary", // Mismatch
-            }),
+            _ => {}
         }
     }
 }
 
 impl Show for GptError {
     fn show(&self, out: &mut Line) {
-        match self {
-            GptError::BadBlockSize => out.push_str("unsupported logical block size"),
-            GptError::NoSignature => out.push_str("no gpt signature"),
-            GptError::BothHeadersBad { primary, backup } => {
-                out.push_str("no valid gpt: primary: ");
-                primary.show(out);
-                out.push_str("; backup: ");
-                backup.show(out);
-            }
+        // One message per variant, in declaration order (`text::push_nth`).
+        out.push_nth("unsupported logical block size\0no gpt signature\0no valid gpt: primary: ", variant_index(self));
+        if let GptError::BothHeadersBad { primary, backup } = self {
+            primary.show(out);
+            out.push_str("; backup: ");
+            backup.show(out);
         }
     }
 }
@@ -737,6 +740,14 @@ pub(crate) mod tests {
             Line::of(&err).as_str(),
             "no valid gpt: primary: gpt header crc mismatch; backup: partition entry array crc mismatch"
         );
+        // One message per variant (`text::push_nth`): the first and the last line up.
+        assert_eq!(TABLE_MESSAGES.split('\0').count(), 16);
+        let shown = |e: TableError| Line::of(&e).as_str().to_string();
+        assert_eq!(shown(TableError::NoSignature), "no gpt signature");
+        assert_eq!(shown(TableError::Mismatch), "differs from the primary");
+        assert_eq!(shown(TableError::PartitionRange(7)), "partition 7 outside the usable range");
+        assert_eq!(shown(TableError::Read(ReadError::Errno(crate::errno::Errno::EIO))), "read failed: EIO");
+        assert_eq!(Line::of(&GptError::BadBlockSize).as_str(), "unsupported logical block size");
     }
 
     #[test]

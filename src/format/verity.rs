@@ -11,7 +11,7 @@
 use crate::devno::DevNo;
 use crate::format::block::{div_ceil, BlockReader, ReadError};
 use crate::format::le;
-use crate::text::{hex_digit, HexBytes, Line, Show};
+use crate::text::{hex_digit, variant_index, HexBytes, Line, Show};
 
 /// Size of the superblock (§4.1).
 pub const SUPERBLOCK_LEN: usize = 512;
@@ -78,30 +78,32 @@ pub enum VerityError {
     BlockSizeBelowDevice,
 }
 
+/// The messages of [`VerityError`], one per variant in declaration order (`text::push_nth`).
+const MESSAGES: &str = concat!(
+    "verity superblock: \0", // Read: the read error follows
+    "no verity superblock (bad magic)\0",
+    "unsupported verity superblock version\0",
+    "unsupported verity hash type\0",
+    "unsupported verity hash algorithm\0",
+    "bad verity block size\0",
+    "verity data block size above 4096\0",
+    "verity superblock has no data blocks\0",
+    "verity salt longer than 256 bytes\0",
+    "verity data blocks extend beyond the data partition\0",
+    "verity hash tree does not fit in the hash partition\0",
+    "root hash length does not match the verity algorithm\0",
+    "root hash is not 32 to 128 hex digits\0",
+    "conflicting verity corruption/error options\0",
+    "verity table too long\0",
+    "verity block size below the device's logical block size",
+);
+
 impl Show for VerityError {
     fn show(&self, out: &mut Line) {
-        let msg = match self {
-            VerityError::Read(e) => {
-                out.push_str("verity superblock: ");
-                return e.show(out);
-            }
-            VerityError::BadMagic => "no verity superblock (bad magic)",
-            VerityError::BadVersion => "unsupported verity superblock version",
-            VerityError::BadHashType => "unsupported verity hash type",
-            VerityError::UnknownAlgorithm => "unsupported verity hash algorithm",
-            VerityError::BadBlockSize => "bad verity block size",
-            VerityError::DataBlockTooBig => "verity data block size above 4096",
-            VerityError::ZeroDataBlocks => "verity superblock has no data blocks",
-            VerityError::SaltTooLong => "verity salt longer than 256 bytes",
-            VerityError::DataTooBig => "verity data blocks extend beyond the data partition",
-            VerityError::HashTreeTooBig => "verity hash tree does not fit in the hash partition",
-            VerityError::RootHashLength => "root hash length does not match the verity algorithm",
-            VerityError::RootHashHex => "root hash is not 32 to 128 hex digits",
-            VerityError::ConflictingOptions => "conflicting verity corruption/error options",
-            VerityError::TableTooLong => "verity table too long",
-            VerityError::BlockSizeBelowDevice => "verity block size below the device's logical block size",
-        };
-        out.push_str(msg)
+        out.push_nth(MESSAGES, variant_index(self));
+        if let VerityError::Read(e) = self {
+            e.show(out)
+        }
     }
 }
 
@@ -807,6 +809,13 @@ mod tests {
             "verity hash tree does not fit in the hash partition"
         );
         assert_eq!(Line::of(&VerityError::Read(ReadError::Short)).as_str(), "verity superblock: short read");
+        // One message per variant (`text::push_nth`): the first and the last line up.
+        assert_eq!(MESSAGES.split('\0').count(), 16);
+        assert_eq!(Line::of(&VerityError::BadMagic).as_str(), "no verity superblock (bad magic)");
+        assert_eq!(
+            Line::of(&VerityError::BlockSizeBelowDevice).as_str(),
+            "verity block size below the device's logical block size"
+        );
         assert_eq!(HashAlg::Sha512.name(), "sha512");
         assert_eq!(HashAlg::Sha512.digest_len(), 64);
     }

@@ -20,7 +20,7 @@
 
 use crate::format::block::{BlockReader, ReadError};
 use crate::format::verity::{parse_root_hash, RootHash};
-use crate::text::{Line, Show};
+use crate::text::{variant_index, Line, Show};
 
 /// systemd refuses larger signature partitions (EFBIG).
 pub const MAX_PARTITION: u64 = 4 << 20;
@@ -53,7 +53,8 @@ impl SigKey {
     }
 }
 
-/// Why a signature partition was refused.
+/// Why a signature partition was refused. Shown without a prefix: the boot's message says
+/// it was reading the signature partition.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum SigError {
     Read(ReadError),
@@ -86,32 +87,36 @@ pub enum SigError {
     BadBase64,
 }
 
+/// The messages of [`SigError`], one per variant in declaration order (`text::push_nth`);
+/// a variant with a value continues its message with it.
+const MESSAGES: &str = concat!(
+    "\0", // Read: the read error
+    "partition larger than 4 MiB\0",
+    "partition holds no JSON\0",
+    "JSON longer than 8192 bytes\0",
+    "data after the NUL padding\0",
+    "JSON ends early (truncated)\0",
+    "bad JSON at byte \0",
+    "JSON nested too deeply\0",
+    "JSON is not an object\0",
+    "missing \0",
+    "not a string: \0",
+    "duplicate key \0",
+    "escapes in \0",
+    "rootHash is not 32 to 128 hex digits\0",
+    "signature is not base64",
+);
+
 impl Show for SigError {
     fn show(&self, out: &mut Line) {
-        out.push_str("verity signature: ");
-        let (msg, key) = match *self {
-            SigError::Read(e) => return e.show(out),
-            SigError::PartitionTooBig => ("partition larger than 4 MiB", None),
-            SigError::Empty => ("partition holds no JSON", None),
-            SigError::TooLong => ("JSON longer than 8192 bytes", None),
-            SigError::EmbeddedNul => ("data after the NUL padding", None),
-            SigError::Truncated => ("JSON ends early (truncated)", None),
-            SigError::Syntax(at) => {
-                out.push_str("bad JSON at byte ");
-                return at.show(out);
+        out.push_nth(MESSAGES, variant_index(self));
+        match *self {
+            SigError::Read(e) => e.show(out),
+            SigError::Syntax(at) => at.show(out),
+            SigError::Missing(k) | SigError::NotString(k) | SigError::Duplicate(k) | SigError::Escaped(k) => {
+                out.push_str(k.name())
             }
-            SigError::TooDeep => ("JSON nested too deeply", None),
-            SigError::NotObject => ("JSON is not an object", None),
-            SigError::Missing(k) => ("missing ", Some(k)),
-            SigError::NotString(k) => ("not a string: ", Some(k)),
-            SigError::Duplicate(k) => ("duplicate key ", Some(k)),
-            SigError::Escaped(k) => ("escapes in ", Some(k)),
-            SigError::BadRootHash => ("rootHash is not 32 to 128 hex digits", None),
-            SigError::BadBase64 => ("signature is not base64", None),
-        };
-        out.push_str(msg);
-        if let Some(k) = key {
-            out.push_str(k.name());
+            _ => {}
         }
     }
 }
@@ -481,39 +486,23 @@ mod tests {
         use SigError::*;
         let rh = format!(r#""rootHash":"{RH}""#);
         let cases: Vec<(String, SigError, &str)> = vec![
-            ("".into(), Empty, "verity signature: partition holds no JSON"),
-            (" \n".into(), Empty, "verity signature: partition holds no JSON"),
-            ("[]".into(), NotObject, "verity signature: JSON is not an object"),
-            ("\"x\"".into(), NotObject, "verity signature: JSON is not an object"),
-            ("{}".into(), Missing(SigKey::RootHash), "verity signature: missing rootHash"),
-            (format!("{{{rh}}}"), Missing(SigKey::Signature), "verity signature: missing signature"),
-            (
-                format!(r#"{{{rh},"signature":1}}"#),
-                NotString(SigKey::Signature),
-                "verity signature: not a string: signature",
-            ),
-            (r#"{"rootHash":["ab"]}"#.into(), NotString(SigKey::RootHash), "verity signature: not a string: rootHash"),
-            (
-                format!(r#"{{{rh},{rh},"signature":"AA=="}}"#),
-                Duplicate(SigKey::RootHash),
-                "verity signature: duplicate key rootHash",
-            ),
-            (
-                format!(r#"{{{rh},"signature":"A\/A="}}"#),
-                Escaped(SigKey::Signature),
-                "verity signature: escapes in signature",
-            ),
-            (
-                r#"{"rootHash":"xyz","signature":"AA=="}"#.into(),
-                BadRootHash,
-                "verity signature: rootHash is not 32 to 128 hex digits",
-            ),
+            ("".into(), Empty, "partition holds no JSON"),
+            (" \n".into(), Empty, "partition holds no JSON"),
+            ("[]".into(), NotObject, "JSON is not an object"),
+            ("\"x\"".into(), NotObject, "JSON is not an object"),
+            ("{}".into(), Missing(SigKey::RootHash), "missing rootHash"),
+            (format!("{{{rh}}}"), Missing(SigKey::Signature), "missing signature"),
+            (format!(r#"{{{rh},"signature":1}}"#), NotString(SigKey::Signature), "not a string: signature"),
+            (r#"{"rootHash":["ab"]}"#.into(), NotString(SigKey::RootHash), "not a string: rootHash"),
+            (format!(r#"{{{rh},{rh},"signature":"AA=="}}"#), Duplicate(SigKey::RootHash), "duplicate key rootHash"),
+            (format!(r#"{{{rh},"signature":"A\/A="}}"#), Escaped(SigKey::Signature), "escapes in signature"),
+            (r#"{"rootHash":"xyz","signature":"AA=="}"#.into(), BadRootHash, "rootHash is not 32 to 128 hex digits"),
             (r#"{"rootHash":"","signature":"AA=="}"#.into(), BadRootHash, ""),
             (format!(r#"{{"rootHash":"{}","signature":"AA=="}}"#, &RH[..30]), BadRootHash, ""),
             (format!(r#"{{"rootHash":"{RH}0","signature":"AA=="}}"#), BadRootHash, ""),
-            (format!(r#"{{{rh},"signature":"A"}}"#), BadBase64, "verity signature: signature is not base64"),
+            (format!(r#"{{{rh},"signature":"A"}}"#), BadBase64, "signature is not base64"),
             // Truncated anywhere.
-            (format!(r#"{{{rh},"signature":"AA=="#), Truncated, "verity signature: JSON ends early (truncated)"),
+            (format!(r#"{{{rh},"signature":"AA=="#), Truncated, "JSON ends early (truncated)"),
             (format!(r#"{{{rh},"signature":"AA==""#), Truncated, ""),
             (format!(r#"{{{rh},"#), Truncated, ""),
             ("{".into(), Truncated, ""),
@@ -521,7 +510,7 @@ mod tests {
             (r#"{"a":-"#.into(), Truncated, ""),
             (r#"{"a":"\u00"#.into(), Truncated, ""),
             // Syntax, with the byte offset.
-            (r#"{"a":1,}"#.into(), Syntax(7), "verity signature: bad JSON at byte 7"),
+            (r#"{"a":1,}"#.into(), Syntax(7), "bad JSON at byte 7"),
             (r#"{"a" 1}"#.into(), Syntax(5), ""),
             (r#"{"a":+1}"#.into(), Syntax(5), ""),
             (r#"{"a":[1 2]}"#.into(), Syntax(8), ""),
@@ -581,12 +570,12 @@ mod tests {
         part[json.len() + 10] = 0;
         part[16383] = 1;
         assert_eq!(read_verity_sig(&mut SliceReader(&part), &mut buf), Err(SigError::EmbeddedNul));
-        assert_eq!(msg(SigError::EmbeddedNul), "verity signature: data after the NUL padding");
+        assert_eq!(msg(SigError::EmbeddedNul), "data after the NUL padding");
         // A JSON that does not end within 8 KiB.
         let long = good(&"A".repeat(MAX_JSON));
         assert_eq!(read_padded(long.as_bytes(), 16384), Err(SigError::TooLong));
         assert_eq!(read_padded(long.as_bytes(), long.len()), Err(SigError::TooLong));
-        assert_eq!(msg(SigError::TooLong), "verity signature: JSON longer than 8192 bytes");
+        assert_eq!(msg(SigError::TooLong), "JSON longer than 8192 bytes");
         // Exactly 8 KiB without padding is fine.
         let fill = MAX_JSON - good("").len();
         let exact = good(&"A".repeat(fill / 4 * 4));
@@ -605,6 +594,11 @@ mod tests {
             }
         }
         assert_eq!(read_verity_sig(&mut Broken, &mut buf), Err(SigError::Read(ReadError::Short)));
-        assert_eq!(msg(SigError::Read(ReadError::Short)), "verity signature: short read");
+        assert_eq!(msg(SigError::Read(ReadError::Short)), "short read");
+        // One message per variant (`text::push_nth`): the first and the last line up.
+        assert_eq!(MESSAGES.split('\0').count(), 15);
+        assert_eq!(msg(SigError::PartitionTooBig), "partition larger than 4 MiB");
+        assert_eq!(msg(SigError::BadBase64), "signature is not base64");
+        assert_eq!(msg(SigError::Escaped(SigKey::Signature)), "escapes in signature");
     }
 }

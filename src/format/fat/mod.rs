@@ -14,7 +14,7 @@
 //! are the only buffers.
 
 use crate::format::block::{BlockReader, ReadError};
-use crate::text::{Line, Show};
+use crate::text::{variant_index, Line, Show};
 
 mod boot_sector;
 mod dir;
@@ -90,34 +90,40 @@ impl From<ReadError> for FatError {
 impl Show for FatError {
     fn show(&self, out: &mut Line) {
         use FatError::*;
-        out.push_str(match self {
-            Read(e) => return e.show(out),
-            NoSignature => "no 55aa boot sector signature",
-            BadSectorSize => "bad bytes per sector",
-            BadClusterSize => "sectors per cluster not a power of two",
-            NoReservedSectors => "no reserved sectors",
-            NoFats => "no FATs",
-            DataBeyondEnd => "data region starts past the end of the volume",
-            TypeMismatch => "FAT32 layout does not match the cluster count",
-            FatTooSmall => "FAT too small for the cluster count",
-            VolumeTooLarge => "volume larger than its partition",
-            Fat32Version => "unsupported FAT32 version",
-            BadRootCluster => "root cluster out of range",
-            BadActiveFat => "active FAT out of range",
-            NotFound => "no such file or directory",
-            NotADirectory => "not a directory",
-            IsADirectory => "is a directory",
-            DirTooLarge => "directory too large",
-            ClusterOutOfRange => "cluster number out of range",
-            ChainFree => "free cluster in chain",
-            ChainReserved => "reserved cluster in chain",
-            ChainBad => "bad cluster in chain",
-            ChainTooShort => "cluster chain shorter than the file",
-            ChainCycle => "cluster chain loops",
-            TooFragmented => "file has too many extents",
-        })
+        out.push_nth(MESSAGES, variant_index(self));
+        if let Read(e) = self {
+            e.show(out)
+        }
     }
 }
+
+/// The messages of [`FatError`], one per variant in declaration order (`text::push_nth`).
+const MESSAGES: &str = concat!(
+    "\0", // Read: the read error follows
+    "no 55aa boot sector signature\0",
+    "bad bytes per sector\0",
+    "sectors per cluster not a power of two\0",
+    "no reserved sectors\0",
+    "no FATs\0",
+    "data region starts past the end of the volume\0",
+    "FAT32 layout does not match the cluster count\0",
+    "FAT too small for the cluster count\0",
+    "volume larger than its partition\0",
+    "unsupported FAT32 version\0",
+    "root cluster out of range\0",
+    "active FAT out of range\0",
+    "no such file or directory\0",
+    "not a directory\0",
+    "is a directory\0",
+    "directory too large\0",
+    "cluster number out of range\0",
+    "free cluster in chain\0",
+    "reserved cluster in chain\0",
+    "bad cluster in chain\0",
+    "cluster chain shorter than the file\0",
+    "cluster chain loops\0",
+    "file has too many extents",
+);
 
 /// An open FAT volume: the byte range `[part_offset, part_offset + part_len)` of `dev`.
 pub struct FatVolume<R: BlockReader> {
