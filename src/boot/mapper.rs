@@ -263,6 +263,9 @@ fn finish(dev: DevNo, verification: Verification) -> Result<MappedRoot, Error> {
     let path = CPath::join(&[b"/dev/dm-", minor.as_bytes()])
         .ok_or_else(|| Error::new(Step::MountRoot, "device", b"", Cause::Msg("name too long")))?;
     let mut d = Device::open_path(&path).ctx(Step::MountRoot, "opening", path.as_bytes())?;
+    // The probe wants one block: through dm-verity every block read ahead would be
+    // hashed before the read returns.
+    d.no_readahead();
     let probe = fsdetect::probe(&mut d)
         .map_err(|e| Error::new(Step::MountRoot, "reading the root filesystem on", path.as_bytes(), Cause::Read(e)))?
         .ok_or_else(|| {
