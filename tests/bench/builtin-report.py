@@ -126,7 +126,7 @@ w("Notes. The built-in kernels leave no module loading in stage one, so the figu
   "**→ marker** on x86_64: ddiboot's stage one reads through dm-verity (the filesystem probe, the mount) "
   "and the marker is paged in through it, each 4 KiB block hashed by `sha256-generic`, which costs several "
   "ms of guest time there; the floor verifies nothing. With `-cpu max` (AVX2) ddiboot, the peer and the "
-  "floor took 22.6, 177 and 13.5 ms in a by-hand trial (1/7.8; before the CRC-32 change). The busybox peer's larger "
+  "floor took 22.6, 177 and 13.5 ms in a by-hand trial (1/7.8, with the binary before the CRC-32 and no-readahead changes, which took ddiboot 5 ms further on `qemu64`). The busybox peer's larger "
   "kernel start → /init is the unpacking of its 12 MB initrd.")
 w("")
 print("\n".join(out))
