@@ -18,7 +18,7 @@ use crate::format::verity::{self, RootHash, VerityOptions, VerityParams};
 use crate::format::verity_sig::{self, SigError, VeritySig, MAX_JSON};
 use crate::plan::cmdline::VerityMode;
 use crate::plan::disk::Backing;
-use crate::plan::mapping::{self, Span, Verification};
+use crate::plan::mapping::{self, Verification};
 use crate::plan::trust;
 use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
@@ -220,8 +220,8 @@ pub fn unmap() {
 }
 
 /// A partition's bytes within the DDI file.
-fn span_of(p: &Partition, bs: u32) -> Span {
-    Span { offset: p.byte_offset(bs), len: p.byte_len(bs) }
+fn span_of(p: &Partition, bs: u32) -> Extent {
+    Extent { offset: p.byte_offset(bs), len: p.byte_len(bs) }
 }
 
 fn outside() -> Error {
@@ -238,7 +238,7 @@ fn linear(
     uuid: &[u8],
     backing: Backing,
     all: &[Extent],
-    span: Span,
+    span: Extent,
     disk_lbs: u32,
 ) -> Result<DevNo, Error> {
     let extents = sub_extents(all, span.offset, span.len).ok_or_else(outside)?;

@@ -49,25 +49,19 @@ pub fn linear_target(e: &Extent, backing: Backing, params: &mut Line) -> Result<
     Ok(e.len / 512)
 }
 
-/// A byte range of the DDI file (a partition).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Span {
-    pub offset: u64,
-    pub len: u64,
-}
-
-/// Whether one dm-linear device can carry both the data and the hash partition: when the
-/// hash partition starts where the data partition ends (as systemd-repart and mkddi write
-/// them) at a whole number of hash blocks from the data's start, dm-verity reads the hash
-/// tree from the data device at that many blocks in. Returns the span to map (both
-/// partitions, from the data's start) and the hash partition's start in hash blocks.
-/// Each dm device costs the kernel a gendisk, its sysfs nodes and mempools: this saves one.
-pub fn shared_device(data: Span, hash: Span, hash_block_size: u32) -> Option<(Span, u64)> {
+/// Whether one dm-linear device can carry both the data and the hash partition (`data`,
+/// `hash`: byte ranges of the DDI file): when the hash partition starts where the data
+/// partition ends (as systemd-repart and mkddi write them) at a whole number of hash
+/// blocks from the data's start, dm-verity reads the hash tree from the data device at
+/// that many blocks in. Returns the range to map (both partitions, from the data's start)
+/// and the hash partition's start in hash blocks. Each dm device costs the kernel a
+/// gendisk, its sysfs nodes and mempools: this saves one.
+pub fn shared_device(data: Extent, hash: Extent, hash_block_size: u32) -> Option<(Extent, u64)> {
     let hbs = hash_block_size.max(1) as u64;
     if hash.offset != data.offset.checked_add(data.len)? || !data.len.is_multiple_of(hbs) {
         return None;
     }
-    Some((Span { offset: data.offset, len: data.len.checked_add(hash.len)? }, data.len / hbs))
+    Some((Extent { offset: data.offset, len: data.len.checked_add(hash.len)? }, data.len / hbs))
 }
 
 /// How the root that stage 2 gets was checked.
@@ -131,8 +125,8 @@ mod tests {
         Extent { offset, len }
     }
 
-    fn span(offset: u64, len: u64) -> Span {
-        Span { offset, len }
+    fn span(offset: u64, len: u64) -> Extent {
+        ext(offset, len)
     }
 
     #[test]
