@@ -90,7 +90,7 @@ pub fn map_image(
         let data = linear(&dm, DATA, DATA, backing, src.extents, data_span, disk_lbs)?;
         return finish(data, Verification::Off);
     };
-    let root_hash = &trust.root_hash;
+    let root_hash = trust.root_hash;
     let Some(vpart) = sel.verity else {
         return Err(Error::new(Step::Verity, "no verity partition in the DDI", b"", Cause::Msg("cannot verify")));
     };

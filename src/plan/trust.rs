@@ -7,10 +7,12 @@ use crate::format::verity::RootHash;
 use crate::plan::cmdline::VerityMode;
 
 /// How to set up dm-verity for one DDI.
+/// The root hash is borrowed from `roothash=` or the signature: a copy of it (65 bytes)
+/// cost a block move at each step of the decision (docs/size.md).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Trust {
+pub struct Trust<'h> {
     /// The root hash for the table (and for pairing the partitions).
-    pub root_hash: RootHash,
+    pub root_hash: &'h RootHash,
     /// Pass the DDI's signature to the kernel (`root_hash_sig_key_desc`).
     pub signature: bool,
     /// If the kernel refuses the signature, set up the table without it: `roothash=`
@@ -42,18 +44,18 @@ impl TrustError {
 /// The decision for one DDI (README, "Signed DDIs"): `cmdline` is `roothash=`, `signed` the
 /// `rootHash` of the DDI's signature partition. `Ok(None)`: boot unverified
 /// (`ddiboot.verity=off`).
-pub fn decide(
+pub fn decide<'h>(
     mode: VerityMode,
-    cmdline: Option<&RootHash>,
-    signed: Option<&RootHash>,
-) -> Result<Option<Trust>, TrustError> {
+    cmdline: Option<&'h RootHash>,
+    signed: Option<&'h RootHash>,
+) -> Result<Option<Trust<'h>>, TrustError> {
     if mode == VerityMode::Off {
         return Ok(None);
     }
     let root_hash = match (cmdline, signed) {
         (Some(c), Some(s)) if c != s => return Err(TrustError::Mismatch),
         (_, None) if mode == VerityMode::Signed => return Err(TrustError::Unsigned),
-        (Some(h), _) | (None, Some(h)) => *h,
+        (Some(h), _) | (None, Some(h)) => h,
         (None, None) => return Err(TrustError::Nothing),
     };
     Ok(Some(Trust {
@@ -87,7 +89,7 @@ mod tests {
         parse_root_hash(&[c; 64]).unwrap()
     }
 
-    fn trust(root_hash: RootHash, signature: bool, hash_fallback: bool) -> Result<Option<Trust>, TrustError> {
+    fn trust(root_hash: &RootHash, signature: bool, hash_fallback: bool) -> Result<Option<Trust<'_>>, TrustError> {
         Ok(Some(Trust { root_hash, signature, hash_fallback }))
     }
 
@@ -96,17 +98,17 @@ mod tests {
     fn policy_table() {
         let (a, b) = (h(b'a'), h(b'b'));
         // roothash= only: verified by the hash.
-        assert_eq!(decide(Required, Some(&a), None), trust(a, false, false));
+        assert_eq!(decide(Required, Some(&a), None), trust(&a, false, false));
         // Signed DDI, no roothash=: the kernel decides.
-        assert_eq!(decide(Required, None, Some(&a)), trust(a, true, false));
+        assert_eq!(decide(Required, None, Some(&a)), trust(&a, true, false));
         // Both, equal: signature passed; a refusal falls back to the hash.
-        assert_eq!(decide(Required, Some(&a), Some(&a)), trust(a, true, true));
+        assert_eq!(decide(Required, Some(&a), Some(&a)), trust(&a, true, true));
         // Both, different: refused (systemd too).
         assert_eq!(decide(Required, Some(&a), Some(&b)), Err(TrustError::Mismatch));
         assert_eq!(decide(Required, None, None), Err(TrustError::Nothing));
         // ddiboot.verity=signed: only with a signature, and never falling back.
-        assert_eq!(decide(Signed, None, Some(&a)), trust(a, true, false));
-        assert_eq!(decide(Signed, Some(&a), Some(&a)), trust(a, true, false));
+        assert_eq!(decide(Signed, None, Some(&a)), trust(&a, true, false));
+        assert_eq!(decide(Signed, Some(&a), Some(&a)), trust(&a, true, false));
         assert_eq!(decide(Signed, Some(&a), None), Err(TrustError::Unsigned));
         assert_eq!(decide(Signed, None, None), Err(TrustError::Unsigned));
         assert_eq!(decide(Signed, Some(&a), Some(&b)), Err(TrustError::Mismatch));
