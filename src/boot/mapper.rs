@@ -24,7 +24,7 @@ use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
 use crate::sys::keyctl::ThreadKey;
 use crate::sys::CPath;
-use crate::text::{Line, Untrusted};
+use crate::text::{Line, Show, Untrusted};
 
 /// The root filesystem's block device, ready to mount.
 pub struct MappedRoot {
@@ -134,10 +134,12 @@ pub fn map_image(
                 root = activate_verity(&dm, &params, (data, hash), opts, how)?;
             } else {
                 let _ = dm.remove(HASH);
+                let mut name = Line::new();
+                e.show(&mut name);
                 return Err(Error::new(
                     Step::Verity,
                     "the kernel refused the DDI's signature:",
-                    e.name().unwrap_or("").as_bytes(),
+                    name.as_bytes(),
                     Cause::Msg(why),
                 ));
             }
