@@ -18,10 +18,8 @@ pub enum MapError {
 
 impl Show for MapError {
     fn show(&self, out: &mut Line) {
-        out.push_str(match self {
-            MapError::Unaligned => "not aligned to the disk's logical block size",
-            MapError::OutsideBacking => "extent outside the partition",
-        })
+        // One message per variant, in declaration order (`text::push_nth`).
+        out.push_nth("not aligned to the disk's logical block size\0extent outside the partition", *self as usize)
     }
 }
 
@@ -177,6 +175,7 @@ mod tests {
         assert_eq!(linear_target(&ext(4096, 100), Backing { dev, start: 0 }, &mut p), Err(MapError::Unaligned));
         assert_eq!(linear_target(&ext(4096, 0), Backing { dev, start: 0 }, &mut p), Err(MapError::Unaligned));
         assert_eq!(Line::of(&MapError::OutsideBacking).as_str(), "extent outside the partition");
+        assert_eq!(Line::of(&MapError::Unaligned).as_str(), "not aligned to the disk's logical block size");
     }
 
     #[test]
