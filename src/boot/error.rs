@@ -3,7 +3,7 @@
 
 use crate::errno::Errno;
 use crate::format::{block, ddi, fat, gpt, verity, verity_sig};
-use crate::plan::mapping;
+use crate::plan::{mapping, trust};
 use crate::text::{Line, Show};
 
 /// The boot steps, for error messages and timings.
@@ -54,6 +54,7 @@ pub enum Cause {
     Verity(verity::VerityError),
     Map(mapping::MapError),
     Sig(verity_sig::SigError),
+    Trust(trust::TrustError),
 }
 
 /// A failed boot step. The full story ("<step>: <what> <object>: <cause>") is logged
@@ -100,6 +101,7 @@ impl Show for Cause {
             Cause::Verity(e) => e.show(out),
             Cause::Map(e) => e.show(out),
             Cause::Sig(e) => e.show(out),
+            Cause::Trust(e) => e.show(out),
         }
     }
 }

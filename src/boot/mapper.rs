@@ -79,7 +79,7 @@ pub fn map_image(
         _ => read_signature(&gpt, src.dev, src.extents, &mut sig_buf)?,
     };
     let trust = trust::decide(mode, root_hash, sig.as_ref().map(|s| &s.root_hash))
-        .map_err(|e| Error::new(Step::Verity, "trusting the DDI", b"", Cause::Msg(e.message())))?;
+        .map_err(|e| Error::new(Step::Verity, "trusting the DDI", b"", Cause::Trust(e)))?;
     let sel: DdiSelection = ddi::select(&gpt, ddi::NATIVE_ARCH, trust.as_ref().map(|t| t.root_hash.as_bytes()))
         .map_err(|e| Error::new(Step::MapImage, "choosing partitions in the DDI", b"", Cause::Ddi(e)))?;
     debug!("DDI: data partition ", sel.data.number, ", verity partition ", sel.verity.map_or(0, |p| p.number));

@@ -5,6 +5,7 @@
 use crate::errno::Errno;
 use crate::format::verity::RootHash;
 use crate::plan::cmdline::VerityMode;
+use crate::text::{Line, Show};
 
 /// How to set up dm-verity for one DDI.
 /// The root hash is borrowed from `roothash=` or the signature: a copy of it (65 bytes)
@@ -31,13 +32,17 @@ pub enum TrustError {
     Mismatch,
 }
 
-impl TrustError {
-    pub fn message(self) -> &'static str {
-        match self {
-            TrustError::Nothing => "no roothash= on the command line and the DDI is not signed",
-            TrustError::Unsigned => "ddiboot.verity=signed and the DDI is not signed",
-            TrustError::Mismatch => "the rootHash of the DDI's signature is not roothash=",
-        }
+impl Show for TrustError {
+    fn show(&self, out: &mut Line) {
+        // One message per variant, in declaration order (`text::push_nth`).
+        out.push_nth(
+            concat!(
+                "no roothash= on the command line and the DDI is not signed\0",
+                "ddiboot.verity=signed and the DDI is not signed\0",
+                "the rootHash of the DDI's signature is not roothash=",
+            ),
+            *self as usize,
+        )
     }
 }
 
@@ -116,7 +121,8 @@ mod tests {
         for (c, s) in [(None, None), (Some(&a), Some(&b)), (None, Some(&a))] {
             assert_eq!(decide(Off, c, s), Ok(None));
         }
-        assert!(TrustError::Nothing.message().starts_with("no roothash="));
+        assert!(Line::of(&TrustError::Nothing).as_str().starts_with("no roothash="));
+        assert_eq!(Line::of(&TrustError::Mismatch).as_str(), "the rootHash of the DDI's signature is not roothash=");
     }
 
     #[test]
