@@ -55,6 +55,8 @@ pub enum Cause {
     Map(mapping::MapError),
     Sig(verity_sig::SigError),
     Trust(trust::TrustError),
+    /// The kernel refused a signed verity table.
+    Refused(Errno),
 }
 
 /// A failed boot step. The full story ("<step>: <what> <object>: <cause>") is logged
@@ -102,6 +104,7 @@ impl Show for Cause {
             Cause::Map(e) => e.show(out),
             Cause::Sig(e) => e.show(out),
             Cause::Trust(e) => e.show(out),
+            Cause::Refused(e) => trust::Refusal(*e).show(out),
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::sys::dm::{DevNo, DmControl, Table};
 use crate::sys::fs::Device;
 use crate::sys::keyctl::ThreadKey;
 use crate::sys::CPath;
-use crate::text::{Line, Show, Untrusted};
+use crate::text::{Line, Untrusted};
 
 /// The root filesystem's block device, ready to mount.
 pub struct MappedRoot {
@@ -127,21 +127,13 @@ pub fn map_image(
         params.sig_key_desc = key.as_ref().map(|_| verity_sig::KEY_DESC.to_bytes());
         let mut root = activate_verity(&dm, &params, (data, hash), opts, how)?;
         if let (Err(e), Some(_)) = (root, params.sig_key_desc) {
-            let why = trust::kernel_refusal(e);
             if trust.hash_fallback {
-                warn!("the kernel refused the DDI's signature (", e, ": ", why, "); verified by roothash= alone");
+                warn!("the kernel refused the DDI's signature (", trust::Refusal(e), "); verified by roothash= alone");
                 params.sig_key_desc = None;
                 root = activate_verity(&dm, &params, (data, hash), opts, how)?;
             } else {
                 let _ = dm.remove(HASH);
-                let mut name = Line::new();
-                e.show(&mut name);
-                return Err(Error::new(
-                    Step::Verity,
-                    "the kernel refused the DDI's signature:",
-                    name.as_bytes(),
-                    Cause::Msg(why),
-                ));
+                return Err(Error::new(Step::Verity, "the kernel refused the DDI's signature", b"", Cause::Refused(e)));
             }
         } else if root.is_ok() && params.sig_key_desc.is_some() {
             info!("the kernel verified the DDI's signature");

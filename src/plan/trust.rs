@@ -70,17 +70,33 @@ pub fn decide<'h>(
     }))
 }
 
-/// What an errno from loading a signed verity table usually means (Linux
-/// `verity_verify_root_hash()`, `verify_pkcs7_signature()`).
-pub fn kernel_refusal(e: Errno) -> &'static str {
-    match e {
-        Errno::ENOKEY => "the signing key is not trusted by the kernel",
-        Errno::EKEYREJECTED => "the signature does not match the root hash",
-        Errno::EBADMSG => "not a PKCS#7 signature",
-        Errno::ENOPKG => "the kernel lacks the signature's algorithm",
-        Errno::EINVAL => "kernel without CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG?",
-        Errno::ENOSYS => "kernel without CONFIG_KEYS",
-        _ => "refused",
+/// An errno from loading a signed verity table, shown with what it usually means (Linux
+/// `verity_verify_root_hash()`, `verify_pkcs7_signature()`): `ENOKEY: the signing key is
+/// not trusted by the kernel`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Refusal(pub Errno);
+
+impl Show for Refusal {
+    fn show(&self, out: &mut Line) {
+        // The explained errnos, then their texts in the same order and one for the rest
+        // (`text::push_nth`).
+        static EXPLAINED: [Errno; 6] =
+            [Errno::ENOKEY, Errno::EKEYREJECTED, Errno::EBADMSG, Errno::ENOPKG, Errno::EINVAL, Errno::ENOSYS];
+        self.0.show(out);
+        out.push_str(": ");
+        let i = EXPLAINED.iter().position(|&e| e == self.0).unwrap_or(EXPLAINED.len());
+        out.push_nth(
+            concat!(
+                "the signing key is not trusted by the kernel\0",
+                "the signature does not match the root hash\0",
+                "not a PKCS#7 signature\0",
+                "the kernel lacks the signature's algorithm\0",
+                "kernel without CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG?\0",
+                "kernel without CONFIG_KEYS\0",
+                "refused",
+            ),
+            i,
+        )
     }
 }
 
@@ -127,9 +143,11 @@ mod tests {
 
     #[test]
     fn refusals_are_explained() {
-        assert!(kernel_refusal(Errno::ENOKEY).contains("not trusted by the kernel"));
-        assert!(kernel_refusal(Errno::EKEYREJECTED).contains("does not match"));
-        assert!(kernel_refusal(Errno::EINVAL).contains("CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG"));
-        assert_eq!(kernel_refusal(Errno::EIO), "refused");
+        let why = |e| Line::of(&Refusal(e)).as_str().to_string();
+        assert_eq!(why(Errno::ENOKEY), "ENOKEY: the signing key is not trusted by the kernel");
+        assert!(why(Errno::EKEYREJECTED).contains("does not match"));
+        assert!(why(Errno::EINVAL).contains("CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG"));
+        assert_eq!(why(Errno::ENOSYS), "ENOSYS: kernel without CONFIG_KEYS");
+        assert_eq!(why(Errno::EIO), "EIO: refused");
     }
 }
