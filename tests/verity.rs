@@ -66,7 +66,8 @@ fn format(t: &TempDir, name: &str, data: Vec<u8>, args: &[&str]) -> Formatted {
 fn check(f: &Formatted, want_alg: HashAlg) -> String {
     let hash = fs::read(&f.hash).unwrap();
     let data_len = fs::metadata(&f.data).unwrap().len();
-    let sb = verity::read_superblock(&mut SliceReader(&hash)).unwrap();
+    let mut sb_buf = [0; 512];
+    let sb = verity::read_superblock(&mut SliceReader(&hash), &mut sb_buf).unwrap();
     let d = &f.dump;
     assert_eq!(uuid_text(&sb.uuid), d["UUID"]);
     assert_eq!(sb.hash_type.to_string(), d["Hash type"]);
@@ -174,13 +175,17 @@ fn hostile_images_are_refused() {
 
     // Truncated hash file: the tree no longer fits.
     let cut = &hash[..hash.len() - 4096];
-    let sb_cut = verity::read_superblock(&mut SliceReader(cut)).unwrap();
+    let mut sb_buf = [0; 512];
+    let sb_cut = verity::read_superblock(&mut SliceReader(cut), &mut sb_buf).unwrap();
     assert_eq!(
         VerityParams::new(&sb_cut, data_len, cut.len() as u64, root.as_bytes()),
         Err(VerityError::HashTreeTooBig)
     );
     // A hash file cut inside the superblock cannot be read at all.
-    assert!(matches!(verity::read_superblock(&mut SliceReader(&hash[..100])), Err(VerityError::Read(_))));
+    assert!(matches!(
+        verity::read_superblock(&mut SliceReader(&hash[..100]), &mut [0; 512]),
+        Err(VerityError::Read(_))
+    ));
 
     // Data partition smaller than the superblock's data blocks (truncated data, or a
     // superblock edited to claim more blocks).

@@ -74,13 +74,15 @@ fuzz_target!(|data: &[u8]| {
     // The geometry helpers on raw, unvalidated superblock values.
     let raw_hbs = u32::from_le_bytes(sb[68..72].try_into().unwrap());
     let raw_blocks = u64::from_le_bytes(sb[72..80].try_into().unwrap());
+    let raw_salt = u16::from_le_bytes(sb[80..82].try_into().unwrap()) as usize;
     for alg in [HashAlg::Sha256, HashAlg::Sha512] {
         let _ = hash_tree_blocks(alg, raw_hbs, raw_blocks);
     }
     let _ = hash_start_block(data_len, raw_hbs);
 
     if data.len() >= SUPERBLOCK_LEN {
-        let via_reader = read_superblock(&mut SliceReader(data));
+        let mut buf = [0; SUPERBLOCK_LEN];
+        let via_reader = read_superblock(&mut SliceReader(data), &mut buf);
         assert_eq!(via_reader, parse_superblock(&sb));
     }
     let opts = parse_options(words, &mut |w| assert!(!w.is_empty() && !w.contains(&b',')));
@@ -88,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(sb) => sb,
         Err(e) => return show(&e),
     };
-    assert!(sb.salt().len() == sb.salt_size as usize && sb.salt_size <= 256);
+    assert!(sb.salt().len() == raw_salt && raw_salt <= 256);
     let p = match VerityParams::new(&sb, data_len, hash_len, root_hash) {
         Ok(p) => p,
         Err(e) => return show(&e),

@@ -97,7 +97,8 @@ pub fn map_image(
     let how = Verification::of(opts);
     let hash_span = span_of(&vpart, bs);
     let hash_extents = sub_extents(src.extents, hash_span.offset, hash_span.len).ok_or_else(outside)?;
-    let sb = verity::read_superblock(&mut ExtentReader::new(&mut *src.dev, &hash_extents))
+    let mut sb_buf = [0u8; verity::SUPERBLOCK_LEN];
+    let sb = verity::read_superblock(&mut ExtentReader::new(&mut *src.dev, &hash_extents), &mut sb_buf)
         .map_err(|e| Error::new(Step::Verity, "reading the verity superblock", b"", Cause::Verity(e)))?;
     let mut params = VerityParams::new(&sb, data_span.len, hash_span.len, root_hash.as_bytes())
         .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))

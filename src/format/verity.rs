@@ -148,10 +148,11 @@ impl HashAlg {
     }
 }
 
-/// A validated verity superblock (§4.1). Padding bytes are ignored, as cryptsetup does; salt
-/// bytes past `salt_size` are zero here whatever the image held.
+/// A validated verity superblock (§4.1). Padding bytes are ignored, as cryptsetup does. The
+/// salt is borrowed from the 512 bytes read (a copy of its 256-byte field, moved with the
+/// superblock, cost code: docs/size.md).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct VeritySuperblock {
+pub struct VeritySuperblock<'a> {
     /// 0 = Chrome OS format, 1 = normal; the table's `<version>`.
     pub hash_type: u32,
     /// Raw bytes in text order (`uuid_parse`), not mixed-endian.
@@ -161,15 +162,14 @@ pub struct VeritySuperblock {
     pub hash_block_size: u32,
     /// Number of data blocks covered (> 0).
     pub data_blocks: u64,
-    pub salt: [u8; MAX_SALT],
-    /// Bytes of `salt` used (<= 256).
-    pub salt_size: u16,
+    /// The used salt bytes (`salt_size` of them, at most 256).
+    pub salt: &'a [u8],
 }
 
-impl VeritySuperblock {
-    /// The used part of the salt.
+impl VeritySuperblock<'_> {
+    /// The used salt bytes.
     pub fn salt(&self) -> &[u8] {
-        self.salt.get(..self.salt_size as usize).unwrap_or(&self.salt)
+        self.salt
     }
 
     /// The value checks of cryptsetup `VERITY_read_sb` plus the kernel's page-size limit.
@@ -189,7 +189,7 @@ impl VeritySuperblock {
         if self.data_blocks == 0 {
             return Err(VerityError::ZeroDataBlocks);
         }
-        if self.salt_size as usize > MAX_SALT {
+        if self.salt.len() > MAX_SALT {
             return Err(VerityError::SaltTooLong);
         }
         Ok(())
@@ -201,7 +201,7 @@ fn block_size_ok(x: u32) -> bool {
 }
 
 /// Parse and validate the 512-byte superblock (§4.1).
-pub fn parse_superblock(buf: &[u8; SUPERBLOCK_LEN]) -> Result<VeritySuperblock, VerityError> {
+pub fn parse_superblock(buf: &[u8; SUPERBLOCK_LEN]) -> Result<VeritySuperblock<'_>, VerityError> {
     if &buf[..8] != MAGIC {
         return Err(VerityError::BadMagic);
     }
@@ -214,12 +214,10 @@ pub fn parse_superblock(buf: &[u8; SUPERBLOCK_LEN]) -> Result<VeritySuperblock, 
     }
     let algorithm =
         HashAlg::from_field(&buf[OFF_ALGORITHM..OFF_ALGORITHM + ALGORITHM_LEN]).ok_or(VerityError::UnknownAlgorithm)?;
-    let salt_size = le::u16(buf, OFF_SALT_SIZE);
-    let mut salt = [0u8; MAX_SALT];
-    let src = buf.get(OFF_SALT..OFF_SALT + salt_size as usize);
-    if let Some(src) = src.filter(|s| s.len() <= MAX_SALT) {
-        salt.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
-    }
+    // A salt_size above 256 keeps 257 bytes, which `validate` refuses (SaltTooLong, in its
+    // order of checks); 88 + 257 bytes lie within the block.
+    let salt_size = (le::u16(buf, OFF_SALT_SIZE) as usize).min(MAX_SALT + 1);
+    let salt = buf.get(OFF_SALT..OFF_SALT + salt_size).unwrap_or_default();
     let sb = VeritySuperblock {
         hash_type,
         uuid: le::bytes(buf, OFF_UUID),
@@ -228,17 +226,18 @@ pub fn parse_superblock(buf: &[u8; SUPERBLOCK_LEN]) -> Result<VeritySuperblock, 
         hash_block_size: le::u32(buf, OFF_HASH_BLOCK_SIZE),
         data_blocks: le::u64(buf, OFF_DATA_BLOCKS),
         salt,
-        salt_size,
     };
     sb.validate()?;
     Ok(sb)
 }
 
-/// Read and parse the superblock at byte 0 of the hash partition.
-pub fn read_superblock<R: BlockReader>(dev: &mut R) -> Result<VeritySuperblock, VerityError> {
-    let mut buf = [0u8; SUPERBLOCK_LEN];
-    dev.read_at(0, &mut buf)?;
-    parse_superblock(&buf)
+/// Read the superblock at byte 0 of the hash partition into `buf` and parse it.
+pub fn read_superblock<'b, R: BlockReader>(
+    dev: &mut R,
+    buf: &'b mut [u8; SUPERBLOCK_LEN],
+) -> Result<VeritySuperblock<'b>, VerityError> {
+    dev.read_at(0, buf)?;
+    parse_superblock(buf)
 }
 
 /// First hash-tree block, in hash blocks, for a superblock at byte `sb_offset` (§4.2,
@@ -431,7 +430,7 @@ impl<'a> VerityParams<'a> {
     /// Check the superblock against the partitions it describes (superblock at byte 0 of the
     /// hash partition) and the trusted root hash, which must have the algorithm's length.
     pub fn new(
-        sb: &'a VeritySuperblock,
+        sb: &VeritySuperblock<'a>,
         data_part_len: u64,
         hash_part_len: u64,
         root_hash: &'a [u8],
@@ -459,7 +458,7 @@ impl<'a> VerityParams<'a> {
             data_blocks: sb.data_blocks,
             hash_start_block: hash_start,
             alg: sb.algorithm,
-            salt: sb.salt(),
+            salt: sb.salt,
             root_hash,
             sig_key_desc: None,
         })
@@ -552,10 +551,10 @@ mod tests {
         b
     }
 
-    fn with(f: impl FnOnce(&mut [u8; 512])) -> Result<VeritySuperblock, VerityError> {
-        let mut b = sb_bytes();
-        f(&mut b);
-        parse_superblock(&b)
+    fn with(f: impl FnOnce(&mut [u8; 512])) -> Result<VeritySuperblock<'static>, VerityError> {
+        let b = Box::leak(Box::new(sb_bytes()));
+        f(b);
+        parse_superblock(b)
     }
 
     fn root() -> RootHash {
@@ -564,7 +563,7 @@ mod tests {
 
     #[test]
     fn parses_real_layout() {
-        let sb = parse_superblock(&sb_bytes()).unwrap();
+        let sb = with(|_| {}).unwrap();
         assert_eq!(sb.hash_type, 1);
         assert_eq!(sb.uuid[..4], [0x12, 0x34, 0x56, 0x78]);
         assert_eq!(sb.algorithm, HashAlg::Sha256);
@@ -612,8 +611,8 @@ mod tests {
     fn read_superblock_reports_short_device() {
         let b = sb_bytes();
         let mut r = crate::format::block::SliceReader(&b[..511]);
-        assert_eq!(read_superblock(&mut r), Err(VerityError::Read(ReadError::OutOfRange)));
-        assert!(read_superblock(&mut crate::format::block::SliceReader(&b)).is_ok());
+        assert_eq!(read_superblock(&mut r, &mut [0; 512]), Err(VerityError::Read(ReadError::OutOfRange)));
+        assert!(read_superblock(&mut crate::format::block::SliceReader(&b), &mut [0; 512]).is_ok());
     }
 
     #[test]
@@ -639,7 +638,7 @@ mod tests {
     #[test]
     fn params_bound_sizes() {
         use VerityError::*;
-        let sb = parse_superblock(&sb_bytes()).unwrap();
+        let sb = with(|_| {}).unwrap();
         let r = root();
         let p = VerityParams::new(&sb, 1 << 20, 10240, r.as_bytes()).unwrap();
         assert_eq!(p.hash_start_block, 1);
@@ -656,7 +655,7 @@ mod tests {
         assert_eq!(VerityParams::new(&huge, u64::MAX, 1 << 40, r.as_bytes()), Err(HashTreeTooBig));
         // fields are public: new() re-validates a hand-built superblock
         let mut bad = sb;
-        bad.salt_size = 300;
+        bad.salt = &[0; 300];
         assert_eq!(VerityParams::new(&bad, 1 << 20, 10240, r.as_bytes()), Err(SaltTooLong));
         bad = sb;
         bad.hash_block_size = 100;
@@ -667,7 +666,7 @@ mod tests {
 
     #[test]
     fn table_is_exact() {
-        let sb = parse_superblock(&sb_bytes()).unwrap();
+        let sb = with(|_| {}).unwrap();
         let r = root();
         let p = VerityParams::new(&sb, 1 << 20, 10240, r.as_bytes()).unwrap();
         let mut t = Line::with_max(TABLE_MAX);
@@ -685,7 +684,7 @@ mod tests {
         assert_eq!(t.as_str(), want);
         // no salt, Chrome OS format
         let mut s0 = sb;
-        s0.salt_size = 0;
+        s0.salt = &[];
         s0.hash_type = 0;
         let p0 = VerityParams::new(&s0, 1 << 20, 10240, r.as_bytes()).unwrap();
         p0.write_table(DevNo::new(8, 1), DevNo::new(8, 2), VerityOptions::NONE, &mut t).unwrap();
@@ -729,7 +728,7 @@ mod tests {
 
     #[test]
     fn table_overflow_is_an_error() {
-        let sb = parse_superblock(&sb_bytes()).unwrap();
+        let sb = with(|_| {}).unwrap();
         let r = root();
         let p = VerityParams::new(&sb, 1 << 20, 1 << 20, r.as_bytes()).unwrap();
         let mut t = Line::with_max(100);
