@@ -10,7 +10,7 @@
 
 use super::error::{Cause, Context, Error, Step};
 use crate::errno::Errno;
-use crate::format::block::{sub_extents, Extent, ExtentReader, ReadError};
+use crate::format::block::{sub_extents_into, Extent, ExtentReader, Extents, ReadError};
 use crate::format::ddi::{self, DdiSelection};
 use crate::format::fsdetect::{self, FsType};
 use crate::format::gpt::{read_gpt_into, Backup, Gpt, Partition};
@@ -96,7 +96,10 @@ pub fn map_image(
     };
     let how = Verification::of(opts);
     let hash_span = span_of(&vpart, bs);
-    let hash_extents = sub_extents(src.extents, hash_span.offset, hash_span.len).ok_or_else(outside)?;
+    let mut hash_extents = Extents::new();
+    if !sub_extents_into(src.extents, hash_span.offset, hash_span.len, &mut hash_extents) {
+        return Err(outside());
+    }
     let mut sb_buf = [0u8; verity::SUPERBLOCK_LEN];
     let sb = verity::read_superblock(&mut ExtentReader::new(&mut *src.dev, &hash_extents), &mut sb_buf)
         .map_err(|e| Error::new(Step::Verity, "reading the verity superblock", b"", Cause::Verity(e)))?;
@@ -192,9 +195,11 @@ fn read_signature<'b>(
     else {
         return Ok(None);
     };
-    let sig = sub_extents(extents, p.byte_offset(gpt.block_size), p.byte_len(gpt.block_size))
+    let mut x = Extents::new();
+    let sig = sub_extents_into(extents, p.byte_offset(gpt.block_size), p.byte_len(gpt.block_size), &mut x)
+        .then_some(())
         .ok_or(SigError::Read(ReadError::OutOfRange))
-        .and_then(|x| verity_sig::read_verity_sig(&mut ExtentReader::new(dev, &x), buf))
+        .and_then(|()| verity_sig::read_verity_sig(&mut ExtentReader::new(dev, &x), buf))
         .map_err(|e| Error::new(Step::Verity, "reading the signature partition", b"", Cause::Sig(e)))?;
     debug!("DDI signed, rootHash ", crate::text::HexBytes(sig.root_hash.as_bytes()));
     Ok(Some(sig))
@@ -236,7 +241,10 @@ fn linear(
     span: Extent,
     disk_lbs: u32,
 ) -> Result<DevNo, Error> {
-    let extents = sub_extents(all, span.offset, span.len).ok_or_else(outside)?;
+    let mut extents = Extents::new();
+    if !sub_extents_into(all, span.offset, span.len, &mut extents) {
+        return Err(outside());
+    }
     mapping::check_aligned(&extents, disk_lbs)
         .map_err(|e| Error::new(Step::MapImage, "partition", b"", Cause::Map(e)))?;
     let mut t = Table::new();

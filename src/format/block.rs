@@ -134,20 +134,31 @@ impl<R: BlockReader> BlockReader for ExtentReader<'_, R> {
 /// extents on the device. `None` if the range is not inside the file or needs more than
 /// `MAX_EXTENTS` pieces.
 pub fn sub_extents(all: &[Extent], offset: u64, len: u64) -> Option<Extents> {
-    let end = offset.checked_add(len)?;
     let mut out = Extents::new();
+    sub_extents_into(all, offset, len, &mut out).then_some(out)
+}
+
+/// [`sub_extents`] into `out`, which is emptied first: `false` where that gives `None`.
+/// The product's form: an `Extents` (1 KiB) returned in an `Option` costs a copy or two at
+/// every call (docs/size.md).
+pub fn sub_extents_into(all: &[Extent], offset: u64, len: u64, out: &mut Extents) -> bool {
+    out.clear();
+    let Some(end) = offset.checked_add(len) else { return false };
     let mut base = 0u64;
     for e in all {
-        let ext_end = base.checked_add(e.len)?;
+        let Some(ext_end) = base.checked_add(e.len) else { return false };
         let from = offset.max(base);
         let to = end.min(ext_end);
         if from < to {
-            out.push(Extent { offset: e.offset.checked_add(from - base)?, len: to - from }).ok()?;
+            let Some(start) = e.offset.checked_add(from - base) else { return false };
+            if out.push(Extent { offset: start, len: to - from }).is_err() {
+                return false;
+            }
         }
         base = ext_end;
     }
     // `base` is now the file's size: an empty range past it is outside the file too.
-    (end <= base && out.iter().map(|e| e.len).sum::<u64>() == len).then_some(out)
+    end <= base && out.iter().map(|e| e.len).sum::<u64>() == len
 }
 
 #[cfg(test)]
