@@ -32,6 +32,10 @@ pub struct MappedRoot {
     pub path: CPath,
     pub fstype: FsType,
     pub verification: Verification,
+    /// The device as opened for the probe, open until the root is mounted: the last close
+    /// of a block device drops its page cache, and the mount would read (and dm-verity
+    /// hash) the superblock's block again.
+    pub held: Device,
 }
 
 /// How the DDI is reached: a disk (or loop device) and the file's extents on it.
@@ -295,5 +299,5 @@ fn finish(dev: DevNo, verification: Verification) -> Result<MappedRoot, Error> {
             Cause::Msg("larger than its device (the verity data blocks cover less)"),
         ));
     }
-    Ok(MappedRoot { dev, path, fstype: probe.fs, verification })
+    Ok(MappedRoot { dev, path, fstype: probe.fs, verification, held: d })
 }

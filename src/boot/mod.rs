@@ -184,6 +184,7 @@ fn boot_image(
         switchroot::mount_root(&root, cfg.overlay)?;
         step_done("mounting the root", t);
         Ok(())
+        // `root.held` closes here, after the mount and before any `unmap` below.
     });
     if result.is_err() {
         mapper::unmap();

@@ -7,7 +7,10 @@
  * Built at benchmark time against the kernel tree's nolibc (tools/include/nolibc), never
  * committed as a binary:
  *   gcc -Os -static -nostdlib -fno-asynchronous-unwind-tables -fno-ident \
- *       -include nolibc.h -I <kernel>/tools/include/nolibc -o marker marker.c
+ *       -Wl,-z,noseparate-code -include nolibc.h -I <kernel>/tools/include/nolibc \
+ *       -o marker marker.c
+ * (-z noseparate-code keeps it to one page, so that its page-in through dm-verity is
+ * one block hashed, as small as a stage 2 can be.)
  *
  * It writes "ddiboot-marker: stage 2 reached" to /dev/kmsg (the line gets the kernel's
  * timestamp), then copies the kernel log lines holding "Run /init" or "ddiboot-marker"
