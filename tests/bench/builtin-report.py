@@ -123,10 +123,14 @@ w("Notes. The built-in kernels leave no module loading in stage one, so the figu
   "the SHA-256 dm-verity uses: QEMU's default x86_64 CPU (`qemu64`) has no SSSE3, AVX2 or SHA-NI, so "
   "`sha256-ssse3` cannot register and the shell's pages are hashed by `sha256-generic`; the emulated "
   "cortex-a57 has the ARMv8 crypto extensions (`sha2-ce`). The same holds, on a smaller scale, for "
-  "**→ marker** on x86_64: ddiboot's stage one reads through dm-verity (the filesystem probe, the mount) "
-  "and the marker is paged in through it, each 4 KiB block hashed by `sha256-generic`, which costs several "
-  "ms of guest time there; the floor verifies nothing. With `-cpu max` (AVX2) ddiboot, the peer and the "
-  "floor took 22.6, 177 and 13.5 ms in a by-hand trial (1/7.8, with the binary before the CRC-32 and no-readahead changes, which took ddiboot 5 ms further on `qemu64`). The busybox peer's larger "
+  "**→ marker** on x86_64: a verified boot reads a few blocks through dm-verity (the superblock's, "
+  "the directories and inodes on the way to /sbin/init, the marker's one page) and each 4 KiB block, data "
+  "or hash tree, costs ~1 ms of guest time in `sha256-generic`: about 7 of ddiboot's ms over the floor, "
+  "which verifies nothing; the peer reads the same blocks. On CPU models with SSSE3 the kernel's "
+  "`sha256-ssse3` takes that over: in a by-hand trial with this session's marker (before the last two "
+  "speed changes), `-cpu Nehalem-v2` (x86-64-v2, the oldest model with SSSE3) gave ddiboot 16.6 ms, the "
+  "peer 169.9 and the floor 11.2 (1/10.2), `qemu64` 19.7, 172.3 and 11.1, and `-cpu max` (AVX2, but a "
+  "slower kernel elsewhere) 17.8, 176.6 and 13.4. The busybox peer's larger "
   "kernel start → /init is the unpacking of its 12 MB initrd.")
 w("")
 print("\n".join(out))
