@@ -76,7 +76,7 @@ fn check(f: &Formatted, want_alg: HashAlg) -> String {
     assert_eq!(sb.hash_block_size.to_string(), d["Hash block size"]);
     assert_eq!(sb.algorithm.name(), d["Hash algorithm"]);
     assert_eq!(sb.algorithm, want_alg);
-    let salt = if sb.salt().is_empty() { "-".to_string() } else { hex(sb.salt()) };
+    let salt = if sb.salt.is_empty() { "-".to_string() } else { hex(sb.salt) };
     assert_eq!(salt, d["Salt"]);
     // The tree geometry matches what veritysetup wrote, and the file is exactly sb + tree.
     let tree = hash_tree_blocks(sb.algorithm, sb.hash_block_size, sb.data_blocks).unwrap();

@@ -90,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(sb) => sb,
         Err(e) => return show(&e),
     };
-    assert!(sb.salt().len() == raw_salt && raw_salt <= 256);
+    assert!(sb.salt.len() == raw_salt && raw_salt <= 256);
     let p = match VerityParams::new(&sb, data_len, hash_len, root_hash) {
         Ok(p) => p,
         Err(e) => return show(&e),

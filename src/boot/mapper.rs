@@ -28,7 +28,6 @@ use crate::text::{Line, Untrusted};
 
 /// The root filesystem's block device, ready to mount.
 pub struct MappedRoot {
-    pub dev: DevNo,
     pub path: CPath,
     pub fstype: FsType,
     pub verification: Verification,
@@ -299,5 +298,5 @@ fn finish(dev: DevNo, verification: Verification) -> Result<MappedRoot, Error> {
             Cause::Msg("larger than its device (the verity data blocks cover less)"),
         ));
     }
-    Ok(MappedRoot { dev, path, fstype: probe.fs, verification, held: d })
+    Ok(MappedRoot { path, fstype: probe.fs, verification, held: d })
 }

@@ -167,11 +167,6 @@ pub struct VeritySuperblock<'a> {
 }
 
 impl VeritySuperblock<'_> {
-    /// The used salt bytes.
-    pub fn salt(&self) -> &[u8] {
-        self.salt
-    }
-
     /// The value checks of cryptsetup `VERITY_read_sb` plus the kernel's page-size limit.
     fn validate(&self) -> Result<(), VerityError> {
         if self.hash_type > 1 {
@@ -568,7 +563,7 @@ mod tests {
         assert_eq!(sb.uuid[..4], [0x12, 0x34, 0x56, 0x78]);
         assert_eq!(sb.algorithm, HashAlg::Sha256);
         assert_eq!((sb.data_block_size, sb.hash_block_size, sb.data_blocks), (4096, 1024, 256));
-        assert_eq!(sb.salt(), &[0x00, 0x11, 0xaa, 0xbb]);
+        assert_eq!(sb.salt, &[0x00, 0x11, 0xaa, 0xbb]);
         // padding and salt bytes past salt_size are ignored and not carried along
         let sb2 = with(|b| {
             b[82] = 0xff;
@@ -603,8 +598,8 @@ mod tests {
         assert_eq!(with(|b| b[72..80].fill(0)), Err(ZeroDataBlocks));
         assert_eq!(with(|b| b[80..82].copy_from_slice(&257u16.to_le_bytes())), Err(SaltTooLong));
         let full = with(|b| b[80..82].copy_from_slice(&256u16.to_le_bytes())).unwrap();
-        assert_eq!(full.salt().len(), 256);
-        assert_eq!(with(|b| b[80] = 0).unwrap().salt(), &[] as &[u8]);
+        assert_eq!(full.salt.len(), 256);
+        assert_eq!(with(|b| b[80] = 0).unwrap().salt, &[] as &[u8]);
     }
 
     #[test]
