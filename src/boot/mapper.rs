@@ -1,8 +1,9 @@
 //! Steps 5–6: map the DDI's partitions out of the file's extents with dm-linear, and put
 //! dm-verity on top with the trusted root hash.
 //!
-//! No vfat driver and no copy: each DDI partition becomes a dm-linear device whose
-//! targets are the pieces of the DDI file's extents that the partition covers. Every
+//! No vfat driver and no copy: one dm-linear device whose targets are the pieces of the
+//! DDI file's extents that the data partition covers, then (with verity) a gap and the
+//! pieces of the verity partition (`plan::mapping::VerityLayout`). Every
 //! byte read through them is still unverified; only the dm-verity device on top is
 //! trusted, and only because its root hash came from the signed command line, or its
 //! signature (the DDI's verity-sig partition) was checked by the kernel against its
@@ -51,14 +52,12 @@ pub struct ImageSource<'a> {
 /// dm device names. Candidates are tried one at a time and a failed one is unmapped
 /// before the next, so the names never clash.
 const DATA: &[u8] = b"ddiboot-data";
-const HASH: &[u8] = b"ddiboot-hash";
 const ROOT: &[u8] = b"ddiboot-root";
 /// dm uuids of the unverified devices under dm-verity, which hold the same filesystem
 /// (UUID, LABEL) as the root: stage 2's udev rule hides them by this prefix
 /// (contrib/udev/09-ddiboot.rules, docs/stage2-contract.md). Without verity the data
 /// device is the root and its uuid is its name.
 const DATA_INNER: &[u8] = b"DDIBOOT-INNER-DATA";
-const HASH_INNER: &[u8] = b"DDIBOOT-INNER-HASH";
 
 /// Map the DDI: its GPT, its signature (if any), the partitions for this architecture,
 /// dm-verity (unless `mode` is the explicit `ddiboot.verity=off`) with the root hash from
@@ -90,7 +89,7 @@ pub fn map_image(
     let bs = gpt.block_size;
     let data_span = span_of(&sel.data, bs);
     let Some(trust) = trust else {
-        let data = linear(&dm, DATA, DATA, backing, src.extents, data_span, disk_lbs)?;
+        let data = linear(&dm, DATA, DATA, backing, src.extents, data_span, None, disk_lbs)?;
         return finish(data, Verification::Off);
     };
     let root_hash = trust.root_hash;
@@ -109,18 +108,13 @@ pub fn map_image(
     let mut params = VerityParams::new(&sb, data_span.len, hash_span.len, root_hash.as_bytes())
         .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
         .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
-    // Adjacent partitions (the usual layout) become one device that dm-verity reads both
-    // the data and, further in, the hash tree from; otherwise one device each.
-    let shared = mapping::shared_device(data_span, hash_span, params.hash_block_size);
-    let data = linear(&dm, DATA, DATA_INNER, backing, src.extents, shared.map_or(data_span, |s| s.0), disk_lbs)?;
+    // One device carries the data, then (past a gap) the hash tree (`mapping::VerityLayout`).
+    let layout =
+        mapping::verity_layout(data_span.len, params.hash_start_block, params.hash_block_size, params.data_block_size)
+            .ok_or_else(outside)?;
+    params.hash_start_block = layout.hash_start;
+    let data = linear(&dm, DATA, DATA_INNER, backing, src.extents, data_span, Some((layout.gap, hash_span)), disk_lbs)?;
     let result = (|| {
-        let hash = match shared {
-            Some((_, skip)) => {
-                params.hash_start_block += skip;
-                data
-            }
-            None => linear(&dm, HASH, HASH_INNER, backing, src.extents, hash_span, disk_lbs)?,
-        };
         // The signature reaches dm-verity as a key in this thread's keyring, which the
         // kernel reads while loading the table; `key` unlinks it when dropped.
         let key = match sig.filter(|_| trust.signature) {
@@ -132,25 +126,20 @@ pub fn map_image(
             None => None,
         };
         params.sig_key_desc = key.as_ref().map(|_| verity_sig::KEY_DESC.to_bytes());
-        let mut root = activate_verity(&dm, &params, (data, hash), opts, how)?;
+        let mut root = activate_verity(&dm, &params, data, opts, how)?;
         if let (Err(e), Some(_)) = (root, params.sig_key_desc) {
             if trust.hash_fallback {
                 warn!("the kernel refused the DDI's signature (", trust::Refusal(e), "); verified by roothash= alone");
                 params.sig_key_desc = None;
-                root = activate_verity(&dm, &params, (data, hash), opts, how)?;
+                root = activate_verity(&dm, &params, data, opts, how)?;
             } else {
-                let _ = dm.remove(HASH);
                 return Err(Error::new(Step::Verity, "the kernel refused the DDI's signature", b"", Cause::Refused(e)));
             }
         } else if root.is_ok() && params.sig_key_desc.is_some() {
             info!("the kernel verified the DDI's signature");
         }
         drop(key);
-        let root = root.ctx(Step::Verity, "activating", ROOT);
-        if root.is_err() {
-            let _ = dm.remove(HASH);
-        }
-        root
+        root.ctx(Step::Verity, "activating", ROOT)
     })();
     match result {
         Ok(root) => finish(root, how),
@@ -161,18 +150,19 @@ pub fn map_image(
     }
 }
 
-/// The verity device over `data` and `hash`: `Ok(Err(errno))` when the kernel refused
-/// the table (the caller explains it), `Err` when the table could not be built.
+/// The verity device over `dev` (data and hash tree, `mapping::VerityLayout`):
+/// `Ok(Err(errno))` when the kernel refused the table (the caller explains it), `Err` when
+/// the table could not be built.
 fn activate_verity(
     dm: &DmControl,
     params: &VerityParams,
-    (data, hash): (DevNo, DevNo),
+    dev: DevNo,
     opts: VerityOptions,
     how: Verification,
 ) -> Result<Result<DevNo, Errno>, Error> {
     let mut tb = Line::with_max(verity::TABLE_MAX);
     params
-        .write_table(data, hash, opts, &mut tb)
+        .write_table(dev, dev, opts, &mut tb)
         .map_err(|e| Error::new(Step::Verity, "building the verity table", b"", Cause::Verity(e)))?;
     debug!("verity table: ", Untrusted(tb.as_bytes()));
     let mut t = Table::new();
@@ -213,7 +203,7 @@ fn read_signature<'b>(
 /// device still in use) is logged: the next candidate would fail on it.
 pub fn unmap() {
     if let Ok(dm) = DmControl::open() {
-        for name in [ROOT, HASH, DATA] {
+        for name in [ROOT, DATA] {
             match dm.remove(name) {
                 Ok(()) | Err(Errno::ENXIO) => {}
                 Err(e) => warn!("cannot remove ", Untrusted(name), ": ", e),
@@ -232,9 +222,9 @@ fn outside() -> Error {
 }
 
 /// A read-only dm-linear device `name` (with `uuid`) over the bytes `span` of the DDI
-/// file, whose extents on the disk are `all`: one target per extent piece, each checked
-/// against the disk's logical block size `disk_lbs` (dm-linear refuses others) and
-/// pointing into the backing device.
+/// file, whose extents on the disk are `all`; with `then = (gap, more)`, followed by `gap`
+/// bytes of the `error` target and the bytes `more` of the file.
+#[allow(clippy::too_many_arguments)]
 fn linear(
     dm: &DmControl,
     name: &[u8],
@@ -242,22 +232,44 @@ fn linear(
     backing: Backing,
     all: &[Extent],
     span: Extent,
+    then: Option<(u64, Extent)>,
     disk_lbs: u32,
 ) -> Result<DevNo, Error> {
+    let mut t = Table::new();
+    push_linear(&mut t, name, backing, all, span, disk_lbs)?;
+    if let Some((gap, more)) = then {
+        if gap != 0 {
+            t.push(gap / 512, b"error", b"").ctx(Step::MapImage, "building the table for", name)?;
+        }
+        push_linear(&mut t, name, backing, all, more, disk_lbs)?;
+    }
+    dm.activate(name, uuid, &mut t, true).ctx(Step::MapImage, "creating", name)
+}
+
+/// The dm-linear targets for the bytes `span` of the DDI file: one per piece of its
+/// extents `all`, each checked against the disk's logical block size `disk_lbs`
+/// (dm-linear refuses others) and pointing into the backing device.
+fn push_linear(
+    t: &mut Table,
+    name: &[u8],
+    backing: Backing,
+    all: &[Extent],
+    span: Extent,
+    disk_lbs: u32,
+) -> Result<(), Error> {
     let mut extents = Extents::new();
     if !sub_extents_into(all, span.offset, span.len, &mut extents) {
         return Err(outside());
     }
     mapping::check_aligned(&extents, disk_lbs)
         .map_err(|e| Error::new(Step::MapImage, "partition", b"", Cause::Map(e)))?;
-    let mut t = Table::new();
     let mut p = Line::new();
     for e in &extents {
         let sectors = mapping::linear_target(e, backing, &mut p)
             .map_err(|e| Error::new(Step::MapImage, "mapping", name, Cause::Map(e)))?;
         t.push(sectors, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name)?;
     }
-    dm.activate(name, uuid, &mut t, true).ctx(Step::MapImage, "creating", name)
+    Ok(())
 }
 
 /// Name the device node and detect the filesystem by reading through it (through

@@ -21,19 +21,27 @@ if want sha512; then
 fi
 
 if want verity-first; then
-    # The verity partition before the data partition: no single device can hold both
-    # (dm-verity's data starts at the device's first byte), so ddiboot maps two.
-    # Everywhere else (mkddi's and repart's layout) the hash tree follows the data and one
-    # device carries both: the table names the same device twice.
+    # One dm-linear device carries the data partition, a gap (the `error` target) and the
+    # verity partition, in that order whatever their order in the DDI (dm-verity's data
+    # starts at the device's first byte): the table names the same device twice, and the
+    # gap puts the hash tree's start on a whole 64-block prefetch cluster
+    # (plan::mapping::VerityLayout). First the verity partition before the data
+    # partition, then mkddi's and repart's layout (the hash tree follows the data).
     vf=$("$S/mkddi" --root "$W/root" --output "$W/ddi-vfirst.raw" --arch "$arch" --verity-first \
         2>"$W/mkddi-vfirst.log" | tail -n 1)
     "$S/mkdisk" --output "$W/vfirst.img" --ddi "$W/ddi-vfirst.raw" --arch "$arch" 2>"$W/mkdisk-vfirst.log"
+    # The tree's first block, rounded down to a cluster: the check fails unless it was one.
+    cluster() {
+        local hs
+        hs=$(sed -nE 's/.*verity table: 1 [0-9]+:0 [0-9]+:0 4096 4096 [0-9]+ ([0-9]+) sha256.*/\1/p' "$W/$1.log" | head -n 1)
+        echo $((${hs:-1} / 64 * 64))
+    }
     boot verity-first "roothash=$vf $FAILFAST" "$W/vfirst.img"
     check verity-first "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+DDI: data partition 2, verity partition 1" \
-        "+verity table: 1 ([0-9]+):0 \1:1 4096 4096 [0-9]+ 1 sha256 $vf "
+        "+verity table: 1 ([0-9]+:0) \1 4096 4096 [0-9]+ $(cluster verity-first) sha256 $vf "
     boot verity-follows "roothash=$hash $FAILFAST" "$D"
     check verity-follows "${STAGE2_OK[@]}" "${VERIFIED[@]}" "+DDI: data partition 1, verity partition 2" \
-        "+verity table: 1 ([0-9]+:0) \1 4096 4096 [0-9]+ [0-9]+ sha256 $hash "
+        "+verity table: 1 ([0-9]+:0) \1 4096 4096 [0-9]+ $(cluster verity-follows) sha256 $hash "
 fi
 
 if want weakened; then

@@ -126,7 +126,7 @@ dracut_fixture() {
     dd if="$W/realroot.ext4" of="$W/dracut-root-disk.img" bs=512 seek=2048 conv=notrunc status=none
 }
 
-if want dracut || want dracut-second-disk || want dracut-tampered || want dracut-classic; then
+if want dracut || want dracut-weak || want dracut-second-disk || want dracut-tampered || want dracut-classic; then
     if dracut_fixture; then
         # On a failure in the dracut initrd, power off instead of waiting in a shell.
         RD="root=PARTUUID=$real_uuid rw rd.shell=0 rd.emergency=poweroff"
@@ -144,6 +144,17 @@ if want dracut || want dracut-second-disk || want dracut-tampered || want dracut
                 "+REALROOT: disk-link by-uuid/[0-9a-f-]+ ddiboot-root" "-REALROOT: disk-link .* ddiboot-(data|hash)" \
                 "+REALROOT: intermediate-root ddi erofs /dev/dm-[0-9]+" \
                 "-Can't open blockdev" "-Failed to mount" "-Entering emergency mode"
+        fi
+
+        if want dracut-weak; then
+            # The rule links the root whatever its uuid's prefix says (here a weakened
+            # verity; a signed root is DDIBOOT-SIGNED-: the same alternation).
+            cp "$W/dracut-disk.img" "$W/dracut-ddi.img"
+            boot dracut-weak "roothash=$dhash systemd.verity_root_options=ignore-corruption ddiboot.overlay=tmpfs $RD $FAILFAST" \
+                "$W/dracut-ddi.img"
+            check dracut-weak "${REAL_OK[@]}" "+REALROOT: dm dm-[0-9]+ ddiboot-root DDIBOOT-WEAKVERITY-$dhash" \
+                "+REALROOT: disk-link by-uuid/[0-9a-f-]+ ddiboot-root" "-REALROOT: disk-link .* ddiboot-data" \
+                "-Failed to mount" "-Entering emergency mode"
         fi
 
         # The same with the real root on another disk than the ESP (the dracut case
