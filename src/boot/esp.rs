@@ -143,7 +143,7 @@ impl<'a> EspLocator<'a> {
             Search::Looking | Search::LoaderEspLacksImage => {
                 let seen: &[u8] = if self.summary.is_empty() { b"none" } else { self.summary.as_bytes() };
                 error!("waited ", timeout_s, " s (ddiboot.timeout=); disks seen: ", Untrusted(seen));
-                Err(Error::new(Step::FindDisk, "no ESP holds", self.image, Cause::Msg("timed out")))
+                Err(Error::new(Step::FindDisk, msg!("no ESP holds"), self.image, Cause::Msg(msg!("timed out"))))
             }
         }
     }
@@ -153,7 +153,7 @@ impl<'a> EspLocator<'a> {
     /// directory is listed, so no number of entries listed before a disk can hide it.
     fn scan(&mut self) -> Result<(), Error> {
         let path = c"/sys/class/block";
-        let dir = fs::open(path, O_RDONLY | O_DIRECTORY).ctx(Step::FindDisk, "listing", path.to_bytes())?;
+        let dir = fs::open(path, O_RDONLY | O_DIRECTORY).ctx(Step::FindDisk, msg!("listing"), path.to_bytes())?;
         let mut result = Ok(());
         fs::for_each_entry(&dir, &mut |e| {
             let name = e.name;
@@ -165,7 +165,7 @@ impl<'a> EspLocator<'a> {
             result = self.try_disk(&n);
             result.is_ok() && !self.state.is_final()
         })
-        .ctx(Step::FindDisk, "listing", path.to_bytes())?;
+        .ctx(Step::FindDisk, msg!("listing"), path.to_bytes())?;
         result
     }
 
