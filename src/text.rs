@@ -110,13 +110,17 @@ impl Line {
     /// Message `n` (0-based) of `list`, messages separated by NUL bytes. One string and
     /// one index per error enum instead of a `&str` and a branch per variant
     /// (docs/size.md). The text is unpacked as it goes: a byte >= 0x80 is dictionary entry
-    /// `b - 0x80` (`packed::DICT`, whose entries are plain ASCII).
+    /// `b - 0x80` (`packed::DICT`, whose entries are plain ASCII). Stops at message `n`'s
+    /// NUL: a dictionary entry is found in ~half the dictionary on average, not all of it.
     #[inline(never)]
     pub fn push_nth(&mut self, list: Text, n: usize) {
         let mut n = n;
-        for &b in list.packed() {
+        for b in list.bytes() {
             if b == 0 {
-                n = n.wrapping_sub(1);
+                if n == 0 {
+                    return;
+                }
+                n -= 1;
             } else if n == 0 {
                 if b < 0x80 {
                     self.push_byte(b);

@@ -11,14 +11,21 @@
 //! [`Line::push_untrusted`](crate::text::Line::push_untrusted), which shows any byte
 //! >= 0x80 as `?`.
 //!
+//! A [`Text`] is one pointer, to packed bytes that end in [`END`]: a `&[u8]` would pass a
+//! length too, one more instruction at each of the ~250 places a message is passed or
+//! stored (-720 / -900 bytes measured, docs/size.md). Reading up to the end marker is the
+//! one `unsafe` here ([`Bytes`]); it is sound because only [`Text::of`] makes a `Text`,
+//! from a [`Packed`] array that [`Packing::packed`] ended with the marker, or from the
+//! dictionary, which [`join`] ends the same way.
+//!
 //! The dictionary was chosen by measured saving: `cargo test -- --ignored --nocapture
 //! suggest_dictionary` reads every packed literal in `src/` and ranks words and fragments by
 //! what they would save (uses × (length - 1) - (length + 1)) after the entries already in
 //! it; see that test.
-#![forbid(unsafe_code)]
 
 /// The dictionary, entry `i` stands for byte `0x80 + i`. ASCII only, no NUL, no empty
-/// entry, at most 128 entries (checked at compile time and by the tests). Order does not
+/// entry, at most 127 entries, so that no token is [`END`] (checked at compile time and by
+/// the tests). Order does not
 /// matter for packing (the longest match wins); a new entry goes at the end.
 pub const WORDS: &[&str] = &[
     " the ",
@@ -148,12 +155,11 @@ pub const WORDS: &[&str] = &[
     "EN",
     "ER",
     "OO",
-    "UL",
 ];
 
 /// Panics at compile time when `words` is not a valid dictionary.
 const fn check_words(words: &[&str]) {
-    assert!(words.len() <= 128, "at most 128 dictionary entries");
+    assert!(words.len() < (END - 0x80) as usize + 1, "at most 127 dictionary entries");
     let mut i = 0;
     while i < words.len() {
         let w = words[i].as_bytes();
@@ -177,9 +183,14 @@ const fn dict_len(words: &[&str]) -> usize {
     n
 }
 
-/// Total bytes of the dictionary as stored: each entry and its NUL.
-pub const DICT_LEN: usize = dict_len(WORDS);
+/// The byte after the last of every packed text: a [`Text`] is a pointer, not a slice. Not
+/// ASCII and not a token (the dictionary has fewer than 128 entries).
+pub const END: u8 = 0xff;
 
+/// Bytes of the dictionary as stored: each entry and its NUL, and [`END`].
+pub const DICT_LEN: usize = dict_len(WORDS) + 1;
+
+/// `words`, each followed by a NUL, then [`END`]; `N` is their length plus one.
 const fn join<const N: usize>(words: &[&str]) -> [u8; N] {
     let mut out = [0u8; N];
     let mut at = 0;
@@ -195,6 +206,8 @@ const fn join<const N: usize>(words: &[&str]) -> [u8; N] {
         at += 1; // the NUL
         i += 1;
     }
+    assert!(at + 1 == N);
+    out[at] = END;
     out
 }
 
@@ -202,7 +215,7 @@ const fn join<const N: usize>(words: &[&str]) -> [u8; N] {
 static DICT_BYTES: [u8; DICT_LEN] = join::<DICT_LEN>(WORDS);
 
 /// The dictionary as a [`Text`] (its entries hold no byte >= 0x80, so it decodes as itself).
-pub const DICT: Text = Text(&DICT_BYTES);
+pub const DICT: Text = Text(DICT_BYTES.as_ptr());
 
 /// The entries grouped by first byte, longest first within a group, so that packing tries
 /// only the few entries that can match and stops at the first that does (const evaluation
@@ -210,7 +223,7 @@ pub const DICT: Text = Text(&DICT_BYTES);
 pub struct Index<'w> {
     words: &'w [&'w str],
     /// Entry numbers, by (first byte, length descending).
-    order: [u8; 128],
+    order: [u8; 127],
     /// The group of first byte `c` is `order[start[c]..start[c + 1]]`.
     start: [u8; 129],
 }
@@ -219,7 +232,7 @@ impl<'w> Index<'w> {
     /// The index of a valid dictionary (`check_words`).
     pub const fn new(words: &'w [&'w str]) -> Self {
         check_words(words);
-        let mut order = [0u8; 128];
+        let mut order = [0u8; 127];
         let mut start = [0u8; 129];
         // Insertion sort of the entry numbers by (first byte, length descending).
         let mut i = 0;
@@ -297,7 +310,7 @@ impl<'w> Index<'w> {
 const INDEX: Index = Index::new(WORDS);
 
 /// A literal of `L` bytes packed into its first `len` bytes (at most `L`): the one matching
-/// pass; [`Packed`] keeps only those bytes.
+/// pass; [`Packed`] keeps only those bytes, and [`END`].
 pub struct Packing<const L: usize> {
     bytes: [u8; L],
     len: usize,
@@ -312,17 +325,17 @@ impl<const L: usize> Packing<L> {
         Packing { bytes, len }
     }
 
-    /// The packed length (the `N` of [`Packing::packed`]).
-    pub const fn packed_len(&self) -> usize {
-        self.len
+    /// The length of the stored form, [`END`] included (the `N` of [`Packing::packed`]).
+    pub const fn stored_len(&self) -> usize {
+        self.len + 1
     }
 
-    /// The packed bytes, `N` == [`Packing::packed_len`].
+    /// The packed bytes and [`END`]; `N` is [`Packing::stored_len`].
     pub const fn packed<const N: usize>(&self) -> Packed<N> {
-        assert!(N == self.len);
-        let mut out = [0u8; N];
+        assert!(N == self.len + 1);
+        let mut out = [END; N];
         let mut i = 0;
-        while i < N {
+        while i < self.len {
             out[i] = self.bytes[i];
             i += 1;
         }
@@ -330,33 +343,53 @@ impl<const L: usize> Packing<L> {
     }
 }
 
-/// Packed text of `N` bytes: made only by [`Packing::packed`], so a [`Text`] made from it
-/// holds the packing of an ASCII literal.
+/// Packed text of `N - 1` bytes and [`END`]: made only by [`Packing::packed`], so a
+/// [`Text`] made from it holds the packing of an ASCII literal, and its end marker.
 pub struct Packed<const N: usize>([u8; N]);
 
-/// A packed message text: made only by [`msg!`], shown by `Line::push_text` (or, for a list of
-/// NUL-separated messages, by `Line::push_nth`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Text(&'static [u8]);
+/// A packed message text: made only by [`msg!`], shown by `Line::push_text` (or, for a list
+/// of NUL-separated messages, by `Line::push_nth`). A pointer to the first of its packed
+/// bytes, which end at the first [`END`].
+#[derive(Clone, Copy, Debug)]
+pub struct Text(*const u8);
+
+// SAFETY: a `Text` only reads immutable `'static` bytes (a `Packed` constant or the
+// dictionary), which any thread may read.
+#[allow(unsafe_code)]
+unsafe impl Sync for Text {}
+// SAFETY: as for `Sync`.
+#[allow(unsafe_code)]
+unsafe impl Send for Text {}
 
 impl Text {
     /// For [`msg!`] only.
     #[doc(hidden)]
     pub const fn of<const N: usize>(p: &'static Packed<N>) -> Text {
-        Text(&p.0)
+        Text(p.0.as_ptr())
+    }
+
+    /// The packed bytes, up to [`END`].
+    pub fn bytes(self) -> Bytes {
+        Bytes(self.0)
     }
 
     /// How many NUL-separated messages the text holds.
     #[cfg(test)]
     pub fn count(self) -> usize {
-        self.0.iter().filter(|&&b| b == 0).count() + 1
+        self.bytes().filter(|&b| b == 0).count() + 1
+    }
+
+    /// The packed bytes, collected.
+    #[cfg(test)]
+    pub fn packed(self) -> Vec<u8> {
+        self.bytes().collect()
     }
 
     /// The text unpacked (NULs kept).
     #[cfg(test)]
     pub fn unpack(self) -> String {
         let mut s = String::new();
-        for &b in self.0 {
+        for b in self.bytes() {
             match b {
                 0..0x80 => s.push(b as char),
                 _ => s.push_str(WORDS[(b - 0x80) as usize]),
@@ -364,10 +397,35 @@ impl Text {
         }
         s
     }
+}
 
-    /// The packed bytes.
-    pub const fn packed(self) -> &'static [u8] {
-        self.0
+/// Texts are equal when their packed bytes are (the same literal packs the same way).
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.bytes().eq(other.bytes())
+    }
+}
+impl Eq for Text {}
+
+/// The packed bytes of a [`Text`], up to its [`END`]. Invariant: the pointer is at or
+/// before the `END` that closes the array it points into.
+pub struct Bytes(*const u8);
+
+impl Iterator for Bytes {
+    type Item = u8;
+
+    #[allow(unsafe_code)]
+    fn next(&mut self) -> Option<u8> {
+        // SAFETY: by the invariant, the pointer is inside a `'static` array (a `Packed` or
+        // the dictionary) at or before its closing `END`: in bounds, initialised, immutable.
+        let b = unsafe { *self.0 };
+        if b == END {
+            return None;
+        }
+        // SAFETY: `b` is not the closing `END`, which comes later in the same array, so the
+        // next byte is in bounds as well; the invariant holds.
+        self.0 = unsafe { self.0.add(1) };
+        Some(b)
     }
 }
 
@@ -379,7 +437,7 @@ macro_rules! msg {
         const __S: &str = $s;
         const __L: usize = __S.len();
         const __F: $crate::packed::Packing<__L> = $crate::packed::Packing::of(__S);
-        const __N: usize = __F.packed_len();
+        const __N: usize = __F.stored_len();
         const __P: &$crate::packed::Packed<__N> = &__F.packed::<__N>();
         const __T: $crate::packed::Text = $crate::packed::Text::of(__P);
         __T
@@ -412,7 +470,7 @@ mod tests {
 
     #[test]
     fn the_dictionary_is_valid() {
-        assert!(!WORDS.is_empty() && WORDS.len() <= 128);
+        assert!(!WORDS.is_empty() && WORDS.len() <= 127);
         for w in WORDS {
             assert!(!w.is_empty(), "empty entry");
             assert!(w.bytes().all(|b| b != 0 && b < 0x80), "{w:?}: not ASCII without NUL");
@@ -421,8 +479,9 @@ mod tests {
         assert_eq!(distinct.len(), WORDS.len(), "an entry twice");
         // The stored form: each entry and a NUL, nothing else; no byte that would decode as
         // a token (so `push_nth` on it cannot recurse further).
-        assert_eq!(DICT.packed().len(), DICT_LEN);
+        assert_eq!(DICT.packed().len() + 1, DICT_LEN);
         assert!(DICT.packed().iter().all(|&b| b < 0x80));
+        assert_eq!(DICT_BYTES.last(), Some(&END));
         assert_eq!(DICT.unpack(), WORDS.iter().map(|w| format!("{w}\0")).collect::<String>());
         for (i, w) in WORDS.iter().enumerate() {
             let mut l = Line::new();
@@ -504,7 +563,7 @@ mod tests {
         let plain: usize = texts.iter().map(|t| t.len()).sum();
         println!("{} distinct texts, {plain} bytes plain", texts.len());
         println!("WORDS ({} entries): {} bytes packed, dictionary included", WORDS.len(), rank::total(&texts, WORDS));
-        let chosen = rank::choose(&texts, 128);
+        let chosen = rank::choose(&texts, 127);
         let refs: Vec<&str> = chosen.iter().map(|w| w.as_str()).collect();
         println!("chosen ({} entries): {} bytes packed, dictionary included", refs.len(), rank::total(&texts, &refs));
         for w in &chosen {
