@@ -173,7 +173,10 @@ impl<'a> EspLocator<'a> {
     /// the search is decided. Problems with this disk are logged and skipped.
     fn try_disk(&mut self, name: &Name) -> Result<(), Error> {
         // Always fits: a `Name` has at most 32 bytes.
-        let Some(path) = CPath::join(&[b"/dev/", name]) else { return Ok(()) };
+        let mut path = CPath::new();
+        if !path.set(&[b"/dev/", name]) {
+            return Ok(());
+        }
         // A disk can be listed in sysfs a moment before it can be opened (ENXIO), and an
         // empty drive has size 0: such disks are not marked as seen, so the next pass
         // (woken by their "add" or "change" uevent) tries them again.
@@ -303,15 +306,14 @@ fn partition_dev(disk: &[u8], number: u32, start: u64) -> Option<DevNo> {
 
 /// `/sys/class/block/<disk><part>/<attr>`, without its newline.
 fn sysfs_attr<'b>(disk: &[u8], part: &[u8], attr: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
-    let path = CPath::join(&[b"/sys/class/block/", disk, part, b"/", attr])?;
+    let mut path = CPath::new();
+    path.set(&[b"/sys/class/block/", disk, part, b"/", attr]).then_some(())?;
     let text = fs::read_file(path.as_cstr(), buf).ok()?;
     Some(text.strip_suffix(b"\n").unwrap_or(text))
 }
 
 /// Partitions have a `partition` attribute in sysfs; whole disks do not.
 fn is_partition(name: &[u8]) -> bool {
-    match CPath::join(&[b"/sys/class/block/", name, b"/partition"]) {
-        Some(p) => fs::open(p.as_cstr(), O_RDONLY).is_ok(),
-        None => true,
-    }
+    let mut p = CPath::new();
+    !p.set(&[b"/sys/class/block/", name, b"/partition"]) || fs::open(p.as_cstr(), O_RDONLY).is_ok()
 }

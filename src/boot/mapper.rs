@@ -27,8 +27,10 @@ use crate::sys::CPath;
 use crate::text::{Line, Untrusted};
 
 /// The root filesystem's block device, ready to mount.
-pub struct MappedRoot {
-    pub path: CPath,
+pub struct MappedRoot<'p> {
+    /// Its node (`/dev/dm-N`), in the caller's buffer (a `CPath` moved with the result was
+    /// copied at each step: docs/size.md).
+    pub path: &'p CPath,
     pub fstype: FsType,
     pub verification: Verification,
     /// The device as opened for the probe, open until the root is mounted: the last close
@@ -65,12 +67,13 @@ const HASH_INNER: &[u8] = b"DDIBOOT-INNER-HASH";
 /// `roothash=` or the signature, and the filesystem type.
 // Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
 #[inline(never)]
-pub fn map_image(
+pub fn map_image<'p>(
     src: ImageSource,
     root_hash: Option<&RootHash>,
     mode: VerityMode,
     opts: VerityOptions,
-) -> Result<MappedRoot, Error> {
+    path: &'p mut CPath,
+) -> Result<MappedRoot<'p>, Error> {
     let backing = src.backing;
     let disk_lbs = src.dev.block_size.max(512);
     let mut gpt = Gpt::new();
@@ -91,7 +94,7 @@ pub fn map_image(
     let data_span = span_of(&sel.data, bs);
     let Some(trust) = trust else {
         let data = linear(&dm, DATA, DATA, backing, src.extents, data_span, disk_lbs)?;
-        return finish(data, Verification::Off);
+        return finish(data, Verification::Off, path);
     };
     let root_hash = trust.root_hash;
     let Some(vpart) = sel.verity else {
@@ -163,7 +166,7 @@ pub fn map_image(
         root
     })();
     match result {
-        Ok(root) => finish(root, how),
+        Ok(root) => finish(root, how, path),
         Err(e) => {
             let _ = dm.remove(DATA);
             Err(e)
@@ -273,12 +276,13 @@ fn linear(
 /// Name the device node and detect the filesystem by reading through it (through
 /// dm-verity when verified, so the superblock read is already checked), and check that
 /// the filesystem ends within the device.
-fn finish(dev: DevNo, verification: Verification) -> Result<MappedRoot, Error> {
+fn finish(dev: DevNo, verification: Verification, path: &mut CPath) -> Result<MappedRoot<'_>, Error> {
     let mut minor = Line::new();
     minor.push_u64(dev.minor as u64);
-    let path = CPath::join(&[b"/dev/dm-", minor.as_bytes()])
-        .ok_or_else(|| Error::new(Step::MountRoot, msg!("device"), b"", Cause::Msg(msg!("name too long"))))?;
-    let mut d = Device::open_path(&path).ctx(Step::MountRoot, msg!("opening"), path.as_bytes())?;
+    if !path.set(&[b"/dev/dm-", minor.as_bytes()]) {
+        return Err(Error::new(Step::MountRoot, msg!("device"), b"", Cause::Msg(msg!("name too long"))));
+    }
+    let mut d = Device::open_path(path).ctx(Step::MountRoot, msg!("opening"), path.as_bytes())?;
     // The probe wants one block: through dm-verity every block read ahead would be
     // hashed before the read returns.
     d.no_readahead();

@@ -7,7 +7,7 @@ use super::error::{Context, Error, Step};
 use crate::format::block::{Extent, Extents};
 pub use crate::initramfs::MEMORY_DDI;
 use crate::sys::fs::{self, Device, O_RDONLY};
-use crate::sys::loopdev;
+use crate::sys::{loopdev, CPath};
 use crate::text::Untrusted;
 
 /// Whether the initramfs carries a DDI.
@@ -19,7 +19,9 @@ pub fn present() -> bool {
 pub fn attach() -> Result<(Device, Extents), Error> {
     let name = MEMORY_DDI.to_bytes();
     let file = fs::open(MEMORY_DDI, O_RDONLY).ctx(Step::FindImage, msg!("opening"), name)?;
-    let (lo, path) = loopdev::attach_read_only(&file).ctx(Step::MapImage, msg!("attaching a loop device to"), name)?;
+    let mut path = CPath::new();
+    let lo =
+        loopdev::attach_read_only(&file, &mut path).ctx(Step::MapImage, msg!("attaching a loop device to"), name)?;
     // The loop device stays attached while it is open, and dm holds it once mapped
     // (autoclear after).
     let dev = Device::of(lo).ctx(Step::MapImage, msg!("opening"), path.as_bytes())?;

@@ -26,6 +26,7 @@ use crate::plan::disk::{self, Backing};
 use crate::plan::mapping::Verification;
 use crate::sys::fs;
 use crate::sys::process;
+use crate::sys::CPath;
 use crate::text::{Line, Show, Text, Untrusted};
 use error::{Cause, Context, Error, Step};
 use esp::EspLocator;
@@ -171,7 +172,8 @@ fn boot_image(
     opts: VerityOptions,
     t: u64,
 ) -> Result<(), Error> {
-    let result = mapper::map_image(src, root_hash, cfg.verity, opts).and_then(|root| {
+    let mut path = CPath::new();
+    let result = mapper::map_image(src, root_hash, cfg.verity, opts, &mut path).and_then(|root| {
         let t = step_done(msg!("mapping and verity"), t);
         let path = Untrusted(root.path.as_bytes());
         match root.verification {

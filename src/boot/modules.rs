@@ -37,12 +37,18 @@ pub fn load_all() -> Result<(), Error> {
         Err(e) => return Err(Error::sys(Step::Modules, msg!("reading"), MODULE_ORDER.to_bytes(), e)),
     };
     let (mut loaded, mut present) = (0u32, 0u32);
+    let mut path = CPath::new();
     for name in modules::names(list) {
         let name =
             name.map_err(|(e, name)| Error::new(Step::Modules, msg!("module name"), name, Cause::Msg(e.reason())))?;
-        let path = CPath::join(&[b"/modules/", name]).ok_or_else(|| {
-            Error::new(Step::Modules, msg!("module name too long:"), name, Cause::Msg(msg!("bad /modules/order")))
-        })?;
+        if !path.set(&[b"/modules/", name]) {
+            return Err(Error::new(
+                Step::Modules,
+                msg!("module name too long:"),
+                name,
+                Cause::Msg(msg!("bad /modules/order")),
+            ));
+        }
         let fd = fs::open(path.as_cstr(), fs::O_RDONLY).ctx(Step::Modules, msg!("opening module"), name)?;
         match module::finit_module(&fd) {
             Ok(()) => loaded += 1,

@@ -157,8 +157,11 @@ fn delete_tree(dir: &Fd, dev: (u32, u32), depth: u32) {
             return;
         }
         let mut progress = false;
+        let mut c = CPath::new();
         for (name, is_dir) in &names {
-            let Some(c) = CPath::join(&[name]) else { continue };
+            if !c.set(&[name]) {
+                continue;
+            }
             if *is_dir {
                 let Ok(sub) = fs::openat(dir, c.as_cstr(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else { continue };
                 match fs::fstat(&sub) {
@@ -184,8 +187,11 @@ fn exec_init(init: Option<&[u8]>, args: &Args) -> Error {
     const FALLBACKS: [&[u8]; 4] = [b"/sbin/init", b"/etc/init", b"/bin/init", b"/bin/sh"];
     let one = [init.unwrap_or(b"")];
     let candidates: &[&[u8]] = if init.is_some() { &one } else { &FALLBACKS };
+    let mut p = CPath::new();
     for path in candidates {
-        let Some(p) = CPath::join(&[path]) else { continue };
+        if !p.set(&[path]) {
+            continue;
+        }
         info!("starting ", Untrusted(path));
         // argv: the init path, then what the kernel passed to us after argv[0].
         let e = process::exec(p.as_cstr(), args);
