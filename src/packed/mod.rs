@@ -1,11 +1,11 @@
 //! Message text stored packed: the words and fragments that ddiboot's messages share
 //! ("the ", "partition", "verity ", ...) are kept once, in [`DICT`], and each use of one in
-//! a message is the single byte `0x80 + i`. Packing happens at compile time ([`msg!`],
+//! a message is the single byte `0x80 + i`. Packing happens at compile time ([`msg!`](crate::msg),
 //! const fns, no proc macro); [`Line::push_text`](crate::text::Line::push_text) writes the
 //! text back out byte for byte, so the console and kmsg see exactly what was written in the
 //! source (docs/size.md, seventh pass).
 //!
-//! Only [`msg!`] makes a [`Text`], from a string literal (or `concat!`) that must be ASCII
+//! Only [`msg!`](crate::msg) makes a [`Text`], from a string literal (or `concat!`) that must be ASCII
 //! (a compile error otherwise): bytes read at run time (names from the ESP, the command
 //! line) can never be taken for dictionary tokens. They keep going through
 //! [`Line::push_untrusted`](crate::text::Line::push_untrusted), which shows any byte
@@ -13,20 +13,25 @@
 //!
 //! A [`Text`] is one pointer, to packed bytes that end in [`END`]: a `&[u8]` would pass a
 //! length too, one more instruction at each of the ~250 places a message is passed or
-//! stored (-720 / -900 bytes measured, docs/size.md). Reading up to the end marker is the
+//! stored (-720 / -896 bytes measured, docs/size.md). Reading up to the end marker is the
 //! one `unsafe` here ([`Bytes`]); it is sound because only [`Text::of`] makes a `Text`,
 //! from a [`Packed`] array that [`Packing::packed`] ended with the marker, or from the
-//! dictionary, which [`join`] ends the same way.
+//! dictionary, which `join` ends the same way.
 //!
-//! The dictionary was chosen by measured saving: `cargo test -- --ignored --nocapture
-//! suggest_dictionary` reads every packed literal in `src/` and ranks words and fragments by
-//! what they would save (uses × (length - 1) - (length + 1)) after the entries already in
-//! it; see that test.
+//! The dictionary was chosen by measured saving: `cargo test --release --lib -- --ignored
+//! --nocapture suggest_dictionary` reads every packed literal in `src/` and chooses words
+//! and fragments one at a time by what they save (uses × (length - 1) - (length + 1)) after
+//! the entries already chosen (`rank` has the details). Rerun it after adding many
+//! messages; a new literal needs nothing (it is packed with whatever entries fit it).
+//!
+//! Decoding walks the dictionary to entry `i` (no offset table: 254 bytes more), ~9 µs of
+//! host time for the info lines of a boot.
 
 /// The dictionary, entry `i` stands for byte `0x80 + i`. ASCII only, no NUL, no empty
 /// entry, at most 127 entries, so that no token is [`END`] (checked at compile time and by
-/// the tests). Order does not
-/// matter for packing (the longest match wins); a new entry goes at the end.
+/// the tests). In the order `suggest_dictionary` chose them (most saving first). Order does
+/// not matter for packing (the longest match wins), only for decoding speed (an entry is
+/// found by walking the ones before it).
 pub const WORDS: &[&str] = &[
     " the ",
     "partition",
@@ -347,7 +352,7 @@ impl<const L: usize> Packing<L> {
 /// [`Text`] made from it holds the packing of an ASCII literal, and its end marker.
 pub struct Packed<const N: usize>([u8; N]);
 
-/// A packed message text: made only by [`msg!`], shown by `Line::push_text` (or, for a list
+/// A packed message text: made only by [`msg!`](crate::msg), shown by `Line::push_text` (or, for a list
 /// of NUL-separated messages, by `Line::push_nth`). A pointer to the first of its packed
 /// bytes, which end at the first [`END`].
 #[derive(Clone, Copy, Debug)]
@@ -362,7 +367,7 @@ unsafe impl Sync for Text {}
 unsafe impl Send for Text {}
 
 impl Text {
-    /// For [`msg!`] only.
+    /// For [`msg!`](crate::msg) only.
     #[doc(hidden)]
     pub const fn of<const N: usize>(p: &'static Packed<N>) -> Text {
         Text(p.0.as_ptr())
