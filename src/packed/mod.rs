@@ -521,7 +521,7 @@ mod tests {
             assert_eq!(unpack_with(&words, &got), s);
         }
         // Every entry on its own, at each boundary with plain text and with every other entry.
-        for (i, a) in WORDS.iter().enumerate() {
+        for a in WORDS {
             for s in [a.to_string(), format!("<{a}"), format!("{a}>"), format!("<{a}>")] {
                 assert_eq!(unpack_with(WORDS, &pack_with(WORDS, &s)), s);
             }
@@ -530,7 +530,6 @@ mod tests {
                 let s = format!("{a}{b}");
                 assert_eq!(unpack_with(WORDS, &pack_with(WORDS, &s)), s);
             }
-            let _ = i;
         }
     }
 
