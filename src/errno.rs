@@ -1,7 +1,7 @@
 //! Linux error numbers as a small value type, decoded in one place (`sys::check`) and
 //! printed by name in every log line.
 
-use crate::text::{Line, Show};
+use crate::text::{Line, Show, Text};
 use linux_raw_sys::errno as e;
 
 /// A Linux errno (the positive number; syscalls return it negated).
@@ -18,7 +18,7 @@ macro_rules! errnos {
         /// separated by NUL bytes (`text::push_nth`): ~2 bytes per errno instead of a
         /// 40-arm `match` (~400 bytes of code, docs/size.md).
         const NUMBERS: &[u8] = &[$(e::$name as u8),*];
-        const NAMES: &str = concat!($(stringify!($name), "\0"),*);
+        const NAMES: Text = msg!(concat!($(stringify!($name), "\0"),*));
         const _: () = {
             let mut i = 0;
             let n = [$(e::$name),*];
@@ -74,6 +74,12 @@ errnos!(
     ENAMETOOLONG,
 );
 
+/// The names, NUL-separated (for the dictionary's ranking, `packed::rank`).
+#[cfg(test)]
+pub(crate) fn names() -> Text {
+    NAMES
+}
+
 /// Shown by its symbolic name (`ENOENT`), or as `errno N` for numbers ddiboot never
 /// expects.
 impl Show for Errno {
@@ -81,7 +87,7 @@ impl Show for Errno {
         match NUMBERS.iter().position(|&n| n as u16 == self.0) {
             Some(i) => out.push_nth(NAMES, i),
             None => {
-                out.push_str("errno ");
+                out.push_text(msg!("errno "));
                 out.push_u64(self.0 as u64);
             }
         }
@@ -97,7 +103,7 @@ mod tests {
         assert_eq!(Errno::ENOENT.0, 2);
         assert_eq!(Line::of(&Errno(2)).as_str(), "ENOENT");
         assert_eq!(Line::of(&Errno::ENAMETOOLONG).as_str(), "ENAMETOOLONG");
-        assert_eq!(NAMES.split_terminator('\0').count(), NUMBERS.len());
+        assert_eq!(NAMES.packed().split(|&b| b == 0).count(), NUMBERS.len() + 1);
         assert_eq!(Line::of(&Errno(22)).as_str(), "EINVAL");
         assert_eq!(Line::of(&Errno(4000)).as_str(), "errno 4000");
     }

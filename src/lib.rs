@@ -21,6 +21,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+#[macro_use]
+pub mod packed;
 pub mod devno;
 pub mod errno;
 pub mod initramfs;

@@ -3,7 +3,11 @@
 //!
 //! `core::fmt` costs several KiB of code in a binary this small (measured: see
 //! docs/size.md); ddiboot's messages are only strings, integers, hex and error names,
-//! so this small writer is all it needs.
+//! so this small writer is all it needs. Message texts are stored packed
+//! ([`crate::packed`]) and unpacked as they are written.
+
+pub use crate::packed::Text;
+use crate::packed::DICT;
 
 /// Whether `s` holds the byte `b`. A plain loop: core's `contains` on bytes is a ~200-byte
 /// word-at-a-time search, more code than the short names and tables checked here need
@@ -103,19 +107,33 @@ impl Line {
         }
     }
 
-    /// Message `n` (0-based) of `list`, messages separated by NUL bytes (see
-    /// [`messages!`](crate::messages)). One string and one index per error enum instead
-    /// of a `&str` and a branch per variant (docs/size.md).
+    /// Message `n` (0-based) of `list`, messages separated by NUL bytes. One string and
+    /// one index per error enum instead of a `&str` and a branch per variant
+    /// (docs/size.md). The text is unpacked as it goes: a byte >= 0x80 is dictionary entry
+    /// `b - 0x80` (`packed::DICT`, whose entries are plain ASCII). Stops at message `n`'s
+    /// NUL: a dictionary entry is found in ~half the dictionary on average, not all of it.
     #[inline(never)]
-    pub fn push_nth(&mut self, list: &str, n: usize) {
+    pub fn push_nth(&mut self, list: Text, n: usize) {
         let mut n = n;
-        for &b in list.as_bytes() {
+        for b in list.bytes() {
             if b == 0 {
-                n = n.wrapping_sub(1);
+                if n == 0 {
+                    return;
+                }
+                n -= 1;
             } else if n == 0 {
-                self.push_byte(b);
+                if b < 0x80 {
+                    self.push_byte(b);
+                } else {
+                    self.push_nth(DICT, (b - 0x80) as usize);
+                }
             }
         }
+    }
+
+    /// A message text ([`msg!`](crate::msg)), unpacked.
+    pub fn push_text(&mut self, t: Text) {
+        self.push_nth(t, 0);
     }
 
     /// Untrusted bytes (names read from the ESP): printable ASCII kept, the rest as `?`.
@@ -211,6 +229,12 @@ pub fn variant_index<T>(v: &T) -> usize {
     let mut h = Take(0);
     core::hash::Hash::hash(&core::mem::discriminant(v), &mut h);
     h.0
+}
+
+impl Show for Text {
+    fn show(&self, out: &mut Line) {
+        out.push_text(*self)
+    }
 }
 
 /// Something that can be written into a log line.
@@ -321,7 +345,7 @@ mod tests {
         assert_eq!([Some(3u8), None].iter().map(variant_index).collect::<Vec<_>>(), [1, 0]);
         let nth = |n| {
             let mut l = Line::new();
-            l.push_nth("zero\0one\0\0three", n);
+            l.push_nth(crate::msg!("zero\0one\0\0three"), n);
             l.as_str().to_string()
         };
         assert_eq!([nth(0), nth(1), nth(2), nth(3), nth(4)], ["zero", "one", "", "three", ""]);

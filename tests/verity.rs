@@ -251,7 +251,7 @@ fn fsdetect_on_real_images() {
         let b = fs::read(&img).unwrap();
         let p = fsdetect::probe(&mut SliceReader(&b)).unwrap().unwrap();
         assert_eq!((p.fs, p.size), (FsType::Ext4, Some(b.len() as u64)), "{kind} {bs}");
-        assert_eq!(p.fs.name(), "ext4");
+        assert_eq!(ddiboot::text::Line::of(&p.fs.name()).as_str(), "ext4");
     }
 
     // Not a filesystem: random bytes.

@@ -4,7 +4,7 @@
 use crate::errno::Errno;
 use crate::format::{block, ddi, fat, gpt, verity, verity_sig};
 use crate::plan::{mapping, trust};
-use crate::text::{Line, Show};
+use crate::text::{Line, Show, Text};
 
 /// The boot steps, for error messages and timings.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -24,7 +24,7 @@ impl Show for Step {
     fn show(&self, out: &mut Line) {
         // In `Step` order, one string (`text::push_nth`).
         out.push_nth(
-            concat!(
+            msg!(concat!(
                 "early mounts\0",
                 "command line\0",
                 "loading modules\0",
@@ -34,7 +34,7 @@ impl Show for Step {
                 "setting up dm-verity\0",
                 "mounting the root\0",
                 "switching root",
-            ),
+            )),
             *self as usize,
         )
     }
@@ -46,7 +46,7 @@ pub enum Cause {
     /// A syscall failed.
     Sys(Errno),
     /// A plain explanation (no errno involved).
-    Msg(&'static str),
+    Msg(Text),
     Read(block::ReadError),
     Gpt(gpt::GptError),
     Fat(fat::FatError),
@@ -71,22 +71,22 @@ pub struct Error {
 impl Error {
     /// Log the failure and return it.
     #[inline(never)]
-    pub fn new(step: Step, what: &'static str, object: &[u8], cause: Cause) -> Error {
+    pub fn new(step: Step, what: Text, object: &[u8], cause: Cause) -> Error {
         let mut l = super::log::start(super::log::Level::Err);
         step.show(&mut l);
-        l.push_str(": ");
-        l.push_str(what);
+        l.push_text(msg!(": "));
+        l.push_text(what);
         if !object.is_empty() {
             l.push_byte(b' ');
             l.push_untrusted(object);
         }
-        l.push_str(": ");
+        l.push_text(msg!(": "));
         cause.show(&mut l);
         super::log::emit(&mut l);
         Error { step }
     }
 
-    pub fn sys(step: Step, what: &'static str, object: &[u8], errno: Errno) -> Error {
+    pub fn sys(step: Step, what: Text, object: &[u8], errno: Errno) -> Error {
         Error::new(step, what, object, Cause::Sys(errno))
     }
 }
@@ -95,7 +95,7 @@ impl Show for Cause {
     fn show(&self, out: &mut Line) {
         match self {
             Cause::Sys(e) => e.show(out),
-            Cause::Msg(m) => out.push_str(m),
+            Cause::Msg(m) => out.push_text(*m),
             Cause::Read(e) => e.show(out),
             Cause::Gpt(e) => e.show(out),
             Cause::Fat(e) => e.show(out),
@@ -111,11 +111,11 @@ impl Show for Cause {
 
 /// Adds the step and object to a syscall error.
 pub trait Context<T> {
-    fn ctx(self, step: Step, what: &'static str, object: &[u8]) -> Result<T, Error>;
+    fn ctx(self, step: Step, what: Text, object: &[u8]) -> Result<T, Error>;
 }
 
 impl<T> Context<T> for Result<T, Errno> {
-    fn ctx(self, step: Step, what: &'static str, object: &[u8]) -> Result<T, Error> {
+    fn ctx(self, step: Step, what: Text, object: &[u8]) -> Result<T, Error> {
         match self {
             Ok(v) => Ok(v),
             Err(e) => Err(Error::sys(step, what, object, e)),

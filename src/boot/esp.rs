@@ -143,7 +143,7 @@ impl<'a> EspLocator<'a> {
             Search::Looking | Search::LoaderEspLacksImage => {
                 let seen: &[u8] = if self.summary.is_empty() { b"none" } else { self.summary.as_bytes() };
                 error!("waited ", timeout_s, " s (ddiboot.timeout=); disks seen: ", Untrusted(seen));
-                Err(Error::new(Step::FindDisk, "no ESP holds", self.image, Cause::Msg("timed out")))
+                Err(Error::new(Step::FindDisk, msg!("no ESP holds"), self.image, Cause::Msg(msg!("timed out"))))
             }
         }
     }
@@ -153,7 +153,7 @@ impl<'a> EspLocator<'a> {
     /// directory is listed, so no number of entries listed before a disk can hide it.
     fn scan(&mut self) -> Result<(), Error> {
         let path = c"/sys/class/block";
-        let dir = fs::open(path, O_RDONLY | O_DIRECTORY).ctx(Step::FindDisk, "listing", path.to_bytes())?;
+        let dir = fs::open(path, O_RDONLY | O_DIRECTORY).ctx(Step::FindDisk, msg!("listing"), path.to_bytes())?;
         let mut result = Ok(());
         fs::for_each_entry(&dir, &mut |e| {
             let name = e.name;
@@ -165,7 +165,7 @@ impl<'a> EspLocator<'a> {
             result = self.try_disk(&n);
             result.is_ok() && !self.state.is_final()
         })
-        .ctx(Step::FindDisk, "listing", path.to_bytes())?;
+        .ctx(Step::FindDisk, msg!("listing"), path.to_bytes())?;
         result
     }
 
@@ -173,7 +173,10 @@ impl<'a> EspLocator<'a> {
     /// the search is decided. Problems with this disk are logged and skipped.
     fn try_disk(&mut self, name: &Name) -> Result<(), Error> {
         // Always fits: a `Name` has at most 32 bytes.
-        let Some(path) = CPath::join(&[b"/dev/", name]) else { return Ok(()) };
+        let mut path = CPath::new();
+        if !path.set(&[b"/dev/", name]) {
+            return Ok(());
+        }
         // A disk can be listed in sysfs a moment before it can be opened (ENXIO), and an
         // empty drive has size 0: such disks are not marked as seen, so the next pass
         // (woken by their "add" or "change" uevent) tries them again.
@@ -303,15 +306,14 @@ fn partition_dev(disk: &[u8], number: u32, start: u64) -> Option<DevNo> {
 
 /// `/sys/class/block/<disk><part>/<attr>`, without its newline.
 fn sysfs_attr<'b>(disk: &[u8], part: &[u8], attr: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
-    let path = CPath::join(&[b"/sys/class/block/", disk, part, b"/", attr])?;
+    let mut path = CPath::new();
+    path.set(&[b"/sys/class/block/", disk, part, b"/", attr]).then_some(())?;
     let text = fs::read_file(path.as_cstr(), buf).ok()?;
     Some(text.strip_suffix(b"\n").unwrap_or(text))
 }
 
 /// Partitions have a `partition` attribute in sysfs; whole disks do not.
 fn is_partition(name: &[u8]) -> bool {
-    match CPath::join(&[b"/sys/class/block/", name, b"/partition"]) {
-        Some(p) => fs::open(p.as_cstr(), O_RDONLY).is_ok(),
-        None => true,
-    }
+    let mut p = CPath::new();
+    !p.set(&[b"/sys/class/block/", name, b"/partition"]) || fs::open(p.as_cstr(), O_RDONLY).is_ok()
 }

@@ -6,7 +6,7 @@
 //! message is ever dropped, without changing the system-wide setting.
 
 use crate::sys::fs::{self, FdSlot};
-use crate::text::Line;
+use crate::text::{Line, Text};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,7 +46,7 @@ fn reopen() {
 
 /// Start a line with the syslog level prefix and our name.
 pub fn start(level: Level) -> Line {
-    start_with(level, "")
+    start_with(level, msg!(""))
 }
 
 /// Write one finished line (from [`start`]) as one kmsg record. By reference: a
@@ -68,26 +68,37 @@ pub fn emit(line: &mut Line) {
 /// The one copy of the prefix code: a `Line` is returned through a copy, so `start`
 /// calling this costs no second one.
 #[inline(never)]
-pub fn start_with(level: Level, text: &str) -> Line {
+pub fn start_with(level: Level, text: Text) -> Line {
     let mut l = Line::new();
     l.push_byte(b'<');
     l.push_byte(b'0' + level as u8);
-    l.push_str(">ddiboot: ");
-    l.push_str(text);
+    l.push_text(msg!(">ddiboot: "));
+    l.push_text(text);
     l
 }
 
-/// `log!(Level::Info, "text ", value, ...)`: every argument implements `text::Show`.
+/// `log!(Level::Info, "text ", value, ...)`: every argument implements `text::Show`; a
+/// string literal argument is packed (`msg!`) and shown by `Line::push_text`.
 #[macro_export]
 macro_rules! log {
-    ($lvl:expr, $first:literal $(, $arg:expr)* $(,)?) => {{
-        let mut __l = $crate::boot::log::start_with($lvl, $first);
-        $( $crate::text::Show::show(&$arg, &mut __l); )*
+    // The arguments after the first, one at a time: a literal is packed, the rest shown.
+    (@args $l:ident $(,)?) => {};
+    (@args $l:ident, $x:literal $(, $($rest:tt)*)?) => {
+        $l.push_text($crate::msg!($x));
+        $crate::log!(@args $l $(, $($rest)*)?);
+    };
+    (@args $l:ident, $x:expr $(, $($rest:tt)*)?) => {
+        $crate::text::Show::show(&$x, &mut $l);
+        $crate::log!(@args $l $(, $($rest)*)?);
+    };
+    ($lvl:expr, $first:literal $(, $($rest:tt)*)?) => {{
+        let mut __l = $crate::boot::log::start_with($lvl, $crate::msg!($first));
+        $crate::log!(@args __l $(, $($rest)*)?);
         $crate::boot::log::emit(&mut __l);
     }};
-    ($lvl:expr, $($arg:expr),+ $(,)?) => {{
+    ($lvl:expr, $($rest:tt)+) => {{
         let mut __l = $crate::boot::log::start($lvl);
-        $( $crate::text::Show::show(&$arg, &mut __l); )+
+        $crate::log!(@args __l, $($rest)+);
         $crate::boot::log::emit(&mut __l);
     }};
 }

@@ -28,8 +28,10 @@ use crate::sys::CPath;
 use crate::text::{Line, Untrusted};
 
 /// The root filesystem's block device, ready to mount.
-pub struct MappedRoot {
-    pub path: CPath,
+pub struct MappedRoot<'p> {
+    /// Its node (`/dev/dm-N`), in the caller's buffer (a `CPath` moved with the result was
+    /// copied at each step: docs/size.md).
+    pub path: &'p CPath,
     pub fstype: FsType,
     pub verification: Verification,
     /// The device as opened for the probe, open until the root is mounted: the last close
@@ -64,37 +66,43 @@ const DATA_INNER: &[u8] = b"DDIBOOT-INNER-DATA";
 /// `roothash=` or the signature, and the filesystem type.
 // Out of line (docs/size.md): inlined into `boot::boot` it costs more code.
 #[inline(never)]
-pub fn map_image(
+pub fn map_image<'p>(
     src: ImageSource,
     root_hash: Option<&RootHash>,
     mode: VerityMode,
     opts: VerityOptions,
-) -> Result<MappedRoot, Error> {
+    path: &'p mut CPath,
+) -> Result<MappedRoot<'p>, Error> {
     let backing = src.backing;
     let disk_lbs = src.dev.block_size.max(512);
     let mut gpt = Gpt::new();
     read_gpt_into(&mut ExtentReader::new(&mut *src.dev, src.extents), None, Backup::IfNeeded, &mut gpt)
-        .map_err(|e| Error::new(Step::MapImage, "reading the DDI's partition table", b"", Cause::Gpt(e)))?;
+        .map_err(|e| Error::new(Step::MapImage, msg!("reading the DDI's partition table"), b"", Cause::Gpt(e)))?;
     let mut sig_buf = [0u8; MAX_JSON];
     let sig = match mode {
         VerityMode::Off => None,
         _ => read_signature(&gpt, src.dev, src.extents, &mut sig_buf)?,
     };
     let trust = trust::decide(mode, root_hash, sig.as_ref().map(|s| &s.root_hash))
-        .map_err(|e| Error::new(Step::Verity, "trusting the DDI", b"", Cause::Trust(e)))?;
+        .map_err(|e| Error::new(Step::Verity, msg!("trusting the DDI"), b"", Cause::Trust(e)))?;
     let sel: DdiSelection = ddi::select(&gpt, ddi::NATIVE_ARCH, trust.as_ref().map(|t| t.root_hash.as_bytes()))
-        .map_err(|e| Error::new(Step::MapImage, "choosing partitions in the DDI", b"", Cause::Ddi(e)))?;
+        .map_err(|e| Error::new(Step::MapImage, msg!("choosing partitions in the DDI"), b"", Cause::Ddi(e)))?;
     debug!("DDI: data partition ", sel.data.number, ", verity partition ", sel.verity.map_or(0, |p| p.number));
-    let dm = DmControl::open().ctx(Step::MapImage, "opening", b"/dev/mapper/control")?;
+    let dm = DmControl::open().ctx(Step::MapImage, msg!("opening"), b"/dev/mapper/control")?;
     let bs = gpt.block_size;
     let data_span = span_of(&sel.data, bs);
     let Some(trust) = trust else {
         let data = linear(&dm, DATA, DATA, backing, src.extents, data_span, None, disk_lbs)?;
-        return finish(data, Verification::Off);
+        return finish(data, Verification::Off, path);
     };
     let root_hash = trust.root_hash;
     let Some(vpart) = sel.verity else {
-        return Err(Error::new(Step::Verity, "no verity partition in the DDI", b"", Cause::Msg("cannot verify")));
+        return Err(Error::new(
+            Step::Verity,
+            msg!("no verity partition in the DDI"),
+            b"",
+            Cause::Msg(msg!("cannot verify")),
+        ));
     };
     let how = Verification::of(opts);
     let hash_span = span_of(&vpart, bs);
@@ -104,10 +112,10 @@ pub fn map_image(
     }
     let mut sb_buf = [0u8; verity::SUPERBLOCK_LEN];
     let sb = verity::read_superblock(&mut ExtentReader::new(&mut *src.dev, &hash_extents), &mut sb_buf)
-        .map_err(|e| Error::new(Step::Verity, "reading the verity superblock", b"", Cause::Verity(e)))?;
+        .map_err(|e| Error::new(Step::Verity, msg!("reading the verity superblock"), b"", Cause::Verity(e)))?;
     let mut params = VerityParams::new(&sb, data_span.len, hash_span.len, root_hash.as_bytes())
         .and_then(|p| p.check_device_block_size(disk_lbs, disk_lbs).map(|_| p))
-        .map_err(|e| Error::new(Step::Verity, "checking the verity superblock", b"", Cause::Verity(e)))?;
+        .map_err(|e| Error::new(Step::Verity, msg!("checking the verity superblock"), b"", Cause::Verity(e)))?;
     // One device carries the data, then (past a gap) the hash tree (`mapping::VerityLayout`).
     let layout =
         mapping::verity_layout(data_span.len, params.hash_start_block, params.hash_block_size, params.data_block_size)
@@ -120,7 +128,7 @@ pub fn map_image(
         let key = match sig.filter(|_| trust.signature) {
             Some(s) => Some(ThreadKey::add_user(verity_sig::KEY_DESC, s.signature).ctx(
                 Step::Verity,
-                "adding the signature key",
+                msg!("adding the signature key"),
                 verity_sig::KEY_DESC.to_bytes(),
             )?),
             None => None,
@@ -133,16 +141,21 @@ pub fn map_image(
                 params.sig_key_desc = None;
                 root = activate_verity(&dm, &params, data, opts, how)?;
             } else {
-                return Err(Error::new(Step::Verity, "the kernel refused the DDI's signature", b"", Cause::Refused(e)));
+                return Err(Error::new(
+                    Step::Verity,
+                    msg!("the kernel refused the DDI's signature"),
+                    b"",
+                    Cause::Refused(e),
+                ));
             }
         } else if root.is_ok() && params.sig_key_desc.is_some() {
             info!("the kernel verified the DDI's signature");
         }
         drop(key);
-        root.ctx(Step::Verity, "activating", ROOT)
+        root.ctx(Step::Verity, msg!("activating"), ROOT)
     })();
     match result {
-        Ok(root) => finish(root, how),
+        Ok(root) => finish(root, how, path),
         Err(e) => {
             let _ = dm.remove(DATA);
             Err(e)
@@ -163,10 +176,10 @@ fn activate_verity(
     let mut tb = Line::with_max(verity::TABLE_MAX);
     params
         .write_table(dev, dev, opts, &mut tb)
-        .map_err(|e| Error::new(Step::Verity, "building the verity table", b"", Cause::Verity(e)))?;
+        .map_err(|e| Error::new(Step::Verity, msg!("building the verity table"), b"", Cause::Verity(e)))?;
     debug!("verity table: ", Untrusted(tb.as_bytes()));
     let mut t = Table::new();
-    t.push(params.data_sectors(), b"verity", tb.as_bytes()).ctx(Step::Verity, "building the table for", ROOT)?;
+    t.push(params.data_sectors(), b"verity", tb.as_bytes()).ctx(Step::Verity, msg!("building the table for"), ROOT)?;
     // The uuid carries the trusted root hash and how it was checked (and whether the
     // kernel verified a signature of it), so that a booted system can tell from
     // /sys/block/dm-N/dm/uuid what was verified (docs/stage2-contract.md).
@@ -184,7 +197,7 @@ fn read_signature<'b>(
     buf: &'b mut [u8; MAX_JSON],
 ) -> Result<Option<VeritySig<'b>>, Error> {
     let Some(p) = ddi::verity_sig_partition(gpt, ddi::NATIVE_ARCH)
-        .map_err(|e| Error::new(Step::MapImage, "choosing partitions in the DDI", b"", Cause::Ddi(e)))?
+        .map_err(|e| Error::new(Step::MapImage, msg!("choosing partitions in the DDI"), b"", Cause::Ddi(e)))?
     else {
         return Ok(None);
     };
@@ -193,7 +206,7 @@ fn read_signature<'b>(
         .then_some(())
         .ok_or(SigError::Read(ReadError::OutOfRange))
         .and_then(|()| verity_sig::read_verity_sig(&mut ExtentReader::new(dev, &x), buf))
-        .map_err(|e| Error::new(Step::Verity, "reading the signature partition", b"", Cause::Sig(e)))?;
+        .map_err(|e| Error::new(Step::Verity, msg!("reading the signature partition"), b"", Cause::Sig(e)))?;
     debug!("DDI signed, rootHash ", crate::text::HexBytes(sig.root_hash.as_bytes()));
     Ok(Some(sig))
 }
@@ -218,7 +231,7 @@ fn span_of(p: &Partition, bs: u32) -> Extent {
 }
 
 fn outside() -> Error {
-    Error::new(Step::MapImage, "partition", b"", Cause::Msg("lies outside the DDI file"))
+    Error::new(Step::MapImage, msg!("partition"), b"", Cause::Msg(msg!("lies outside the DDI file")))
 }
 
 /// A read-only dm-linear device `name` (with `uuid`) over the bytes `span` of the DDI
@@ -239,11 +252,11 @@ fn linear(
     push_linear(&mut t, name, backing, all, span, disk_lbs)?;
     if let Some((gap, more)) = then {
         if gap != 0 {
-            t.push(gap / 512, b"error", b"").ctx(Step::MapImage, "building the table for", name)?;
+            t.push(gap / 512, b"error", b"").ctx(Step::MapImage, msg!("building the table for"), name)?;
         }
         push_linear(&mut t, name, backing, all, more, disk_lbs)?;
     }
-    dm.activate(name, uuid, &mut t, true).ctx(Step::MapImage, "creating", name)
+    dm.activate(name, uuid, &mut t, true).ctx(Step::MapImage, msg!("creating"), name)
 }
 
 /// The dm-linear targets for the bytes `span` of the DDI file: one per piece of its
@@ -262,12 +275,12 @@ fn push_linear(
         return Err(outside());
     }
     mapping::check_aligned(&extents, disk_lbs)
-        .map_err(|e| Error::new(Step::MapImage, "partition", b"", Cause::Map(e)))?;
+        .map_err(|e| Error::new(Step::MapImage, msg!("partition"), b"", Cause::Map(e)))?;
     let mut p = Line::new();
     for e in &extents {
         let sectors = mapping::linear_target(e, backing, &mut p)
-            .map_err(|e| Error::new(Step::MapImage, "mapping", name, Cause::Map(e)))?;
-        t.push(sectors, b"linear", p.as_bytes()).ctx(Step::MapImage, "building the table for", name)?;
+            .map_err(|e| Error::new(Step::MapImage, msg!("mapping"), name, Cause::Map(e)))?;
+        t.push(sectors, b"linear", p.as_bytes()).ctx(Step::MapImage, msg!("building the table for"), name)?;
     }
     Ok(())
 }
@@ -275,39 +288,42 @@ fn push_linear(
 /// Name the device node and detect the filesystem by reading through it (through
 /// dm-verity when verified, so the superblock read is already checked), and check that
 /// the filesystem ends within the device.
-fn finish(dev: DevNo, verification: Verification) -> Result<MappedRoot, Error> {
+fn finish(dev: DevNo, verification: Verification, path: &mut CPath) -> Result<MappedRoot<'_>, Error> {
     let mut minor = Line::new();
     minor.push_u64(dev.minor as u64);
-    let path = CPath::join(&[b"/dev/dm-", minor.as_bytes()])
-        .ok_or_else(|| Error::new(Step::MountRoot, "device", b"", Cause::Msg("name too long")))?;
-    let mut d = Device::open_path(&path).ctx(Step::MountRoot, "opening", path.as_bytes())?;
+    if !path.set(&[b"/dev/dm-", minor.as_bytes()]) {
+        return Err(Error::new(Step::MountRoot, msg!("device"), b"", Cause::Msg(msg!("name too long"))));
+    }
+    let mut d = Device::open_path(path).ctx(Step::MountRoot, msg!("opening"), path.as_bytes())?;
     // The probe wants one block: through dm-verity every block read ahead would be
     // hashed before the read returns.
     d.no_readahead();
     let probe = fsdetect::probe(&mut d)
-        .map_err(|e| Error::new(Step::MountRoot, "reading the root filesystem on", path.as_bytes(), Cause::Read(e)))?
+        .map_err(|e| {
+            Error::new(Step::MountRoot, msg!("reading the root filesystem on"), path.as_bytes(), Cause::Read(e))
+        })?
         .ok_or_else(|| {
             Error::new(
                 Step::MountRoot,
-                "detecting the filesystem on",
+                msg!("detecting the filesystem on"),
                 path.as_bytes(),
-                Cause::Msg("not erofs, squashfs or ext4"),
+                Cause::Msg(msg!("not erofs, squashfs or ext4")),
             )
         })?;
     if !mapping::fs_fits(probe.size, d.size) {
         let mut what = Line::new();
         what.push_bytes(path.as_bytes());
-        what.push_str(": ");
-        what.push_str(probe.fs.name());
-        what.push_str(" of ");
+        what.push_text(msg!(": "));
+        what.push_text(probe.fs.name());
+        what.push_text(msg!(" of "));
         what.push_u64(probe.size.unwrap_or(0));
-        what.push_str(" bytes on a device of ");
+        what.push_text(msg!(" bytes on a device of "));
         what.push_u64(d.size);
         return Err(Error::new(
             Step::MountRoot,
-            "checking the size of",
+            msg!("checking the size of"),
             what.as_bytes(),
-            Cause::Msg("larger than its device (the verity data blocks cover less)"),
+            Cause::Msg(msg!("larger than its device (the verity data blocks cover less)")),
         ));
     }
     Ok(MappedRoot { path, fstype: probe.fs, verification, held: d })

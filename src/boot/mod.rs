@@ -26,7 +26,8 @@ use crate::plan::disk::{self, Backing};
 use crate::plan::mapping::Verification;
 use crate::sys::fs;
 use crate::sys::process;
-use crate::text::{Line, Show, Untrusted};
+use crate::sys::CPath;
+use crate::text::{Line, Show, Text, Untrusted};
 use error::{Cause, Context, Error, Step};
 use esp::EspLocator;
 use mapper::ImageSource;
@@ -36,7 +37,7 @@ pub use crate::sys::process::Args;
 
 /// Read /proc/cmdline into `buf` (COMMAND_LINE_SIZE is 2048 on x86 and arm64).
 fn read_cmdline(buf: &mut [u8]) -> Result<&[u8], Error> {
-    fs::read_file(c"/proc/cmdline", buf).ctx(Step::CommandLine, "reading", b"/proc/cmdline")
+    fs::read_file(c"/proc/cmdline", buf).ctx(Step::CommandLine, msg!("reading"), b"/proc/cmdline")
 }
 
 /// PID 1's entry point, called by `_start`.
@@ -97,7 +98,7 @@ fn prepare_root(cfg: &Config) -> Result<(), Error> {
     let opts = verity_options(cfg)?;
     let t = process::boottime_ns();
     modules::load_all()?;
-    let t = step_done("modules", t);
+    let t = step_done(msg!("modules"), t);
     if cfg.image != b"memory" && boot_from_esp(cfg, root_hash, opts, t)? {
         return Ok(());
     }
@@ -120,9 +121,9 @@ fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions
     }
     let mut loc = match EspLocator::new(cfg.image, loader).find(wait_s) {
         Ok(l) => l,
-        Err(e) => return fall_back(e, "no ESP holds the DDI; falling back to the in-memory DDI"),
+        Err(e) => return fall_back(e, msg!("no ESP holds the DDI; falling back to the in-memory DDI")),
     };
-    let t = step_done("finding the ESP and the DDI", t);
+    let t = step_done(msg!("finding the ESP and the DDI"), t);
     if loc.candidates.len() > 1 {
         let mut list = Line::new();
         for c in &loc.candidates {
@@ -141,7 +142,7 @@ fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions
             Err(e) => {
                 warn!("rejected ", Untrusted(&c.path), ": failed while ", e.step);
                 rejected.push_list_item(&c.path);
-                rejected.push_str(" (");
+                rejected.push_text(msg!(" ("));
                 e.step.show(&mut rejected);
                 rejected.push_byte(b')');
                 last = e;
@@ -151,11 +152,11 @@ fn boot_from_esp(cfg: &Config, root_hash: Option<&RootHash>, opts: VerityOptions
     if !memory::present() {
         error!("no DDI could be booted; rejected: ", Untrusted(rejected.as_bytes()));
     }
-    fall_back(last, "every DDI on the ESP was rejected; falling back to the in-memory DDI")
+    fall_back(last, msg!("every DDI on the ESP was rejected; falling back to the in-memory DDI"))
 }
 
 /// After `e`: `Ok(false)` (and `why` logged) when the initramfs carries a DDI.
-fn fall_back(e: Error, why: &str) -> Result<bool, Error> {
+fn fall_back(e: Error, why: Text) -> Result<bool, Error> {
     if !memory::present() {
         return Err(e);
     }
@@ -171,8 +172,9 @@ fn boot_image(
     opts: VerityOptions,
     t: u64,
 ) -> Result<(), Error> {
-    let result = mapper::map_image(src, root_hash, cfg.verity, opts).and_then(|root| {
-        let t = step_done("mapping and verity", t);
+    let mut path = CPath::new();
+    let result = mapper::map_image(src, root_hash, cfg.verity, opts, &mut path).and_then(|root| {
+        let t = step_done(msg!("mapping and verity"), t);
         let path = Untrusted(root.path.as_bytes());
         match root.verification {
             Verification::Full => info!("root ", path, " (", root.fstype.name(), ") verified by dm-verity"),
@@ -182,7 +184,7 @@ fn boot_image(
             Verification::Off => warn!("ROOT IS NOT VERIFIED (ddiboot.verity=off): ", path, " is mounted as is"),
         }
         switchroot::mount_root(&root, cfg.overlay)?;
-        step_done("mounting the root", t);
+        step_done(msg!("mounting the root"), t);
         Ok(())
         // `root.held` closes here, after the mount and before any `unmap` below.
     });
@@ -198,7 +200,7 @@ fn trusted_root_hash(cfg: &Config) -> Result<Option<RootHash>, Error> {
     match cfg.roothash {
         Some(hex) if cfg.verity != VerityMode::Off => verity::parse_root_hash(hex)
             .map(Some)
-            .map_err(|e| Error::new(Step::CommandLine, "roothash=", b"", Cause::Verity(e))),
+            .map_err(|e| Error::new(Step::CommandLine, msg!("roothash="), b"", Cause::Verity(e))),
         _ => Ok(None),
     }
 }
@@ -206,11 +208,11 @@ fn trusted_root_hash(cfg: &Config) -> Result<Option<RootHash>, Error> {
 fn verity_options(cfg: &Config) -> Result<VerityOptions, Error> {
     let Some(words) = cfg.verity_options else { return Ok(VerityOptions::NONE) };
     verity::parse_options(words, &mut |w| warn!("ignoring unsupported verity option ", Untrusted(w)))
-        .map_err(|e| Error::new(Step::CommandLine, "systemd.verity_root_options=", b"", Cause::Verity(e)))
+        .map_err(|e| Error::new(Step::CommandLine, msg!("systemd.verity_root_options="), b"", Cause::Verity(e)))
 }
 
 /// Log a step's duration at debug level; returns the new start time.
-fn step_done(what: &str, since: u64) -> u64 {
+fn step_done(what: Text, since: u64) -> u64 {
     let now = process::boottime_ns();
     debug!("step: ", what, " took ", (now - since) / 1000, " us");
     now

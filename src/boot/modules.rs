@@ -29,20 +29,27 @@ pub fn load_all() -> Result<(), Error> {
             const _: () = assert!(MODULE_ORDER_MAX == 4096, "the message below names the limit");
             return Err(Error::new(
                 Step::Modules,
-                "reading",
+                msg!("reading"),
                 MODULE_ORDER.to_bytes(),
-                Cause::Msg("longer than the 4096 bytes ddiboot reads (a broken initrd)"),
+                Cause::Msg(msg!("longer than the 4096 bytes ddiboot reads (a broken initrd)")),
             ));
         }
-        Err(e) => return Err(Error::sys(Step::Modules, "reading", MODULE_ORDER.to_bytes(), e)),
+        Err(e) => return Err(Error::sys(Step::Modules, msg!("reading"), MODULE_ORDER.to_bytes(), e)),
     };
     let (mut loaded, mut present) = (0u32, 0u32);
+    let mut path = CPath::new();
     for name in modules::names(list) {
-        let name = name.map_err(|(e, name)| Error::new(Step::Modules, "module name", name, Cause::Msg(e.reason())))?;
-        let path = CPath::join(&[b"/modules/", name]).ok_or_else(|| {
-            Error::new(Step::Modules, "module name too long:", name, Cause::Msg("bad /modules/order"))
-        })?;
-        let fd = fs::open(path.as_cstr(), fs::O_RDONLY).ctx(Step::Modules, "opening module", name)?;
+        let name =
+            name.map_err(|(e, name)| Error::new(Step::Modules, msg!("module name"), name, Cause::Msg(e.reason())))?;
+        if !path.set(&[b"/modules/", name]) {
+            return Err(Error::new(
+                Step::Modules,
+                msg!("module name too long:"),
+                name,
+                Cause::Msg(msg!("bad /modules/order")),
+            ));
+        }
+        let fd = fs::open(path.as_cstr(), fs::O_RDONLY).ctx(Step::Modules, msg!("opening module"), name)?;
         match module::finit_module(&fd) {
             Ok(()) => loaded += 1,
             // Built in, or loaded already: what we wanted is there.
@@ -50,7 +57,7 @@ pub fn load_all() -> Result<(), Error> {
             // The module's init found nothing to drive (e.g. an accelerated hash for a CPU
             // without the instructions): optional by nature, the boot goes on.
             Err(Errno::ENODEV) => warn!("module ", Untrusted(name), ": no such device here (ENODEV); skipped"),
-            Err(e) => return Err(Error::sys(Step::Modules, "loading module", name, e)),
+            Err(e) => return Err(Error::sys(Step::Modules, msg!("loading module"), name, e)),
         }
         drop(fd);
         if let Err(e) = fs::unlink(path.as_cstr()) {

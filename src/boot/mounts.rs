@@ -9,7 +9,7 @@ use core::ffi::CStr;
 
 /// Create `dir` (mode 0755; an existing one is fine).
 pub fn mkdir(step: Step, dir: &CStr) -> Result<(), Error> {
-    fs::mkdir(dir, 0o755).ctx(step, "creating", dir.to_bytes())
+    fs::mkdir(dir, 0o755).ctx(step, msg!("creating"), dir.to_bytes())
 }
 
 /// Mount devtmpfs, proc and sysfs (already mounted is fine).
@@ -24,7 +24,7 @@ pub fn early_mounts() -> Result<(), Error> {
         mkdir(Step::EarlyMounts, dir)?;
         match mount::mount(Some(fstype), dir, Some(fstype), flags, data) {
             Ok(()) | Err(Errno::EBUSY) => {}
-            Err(e) => return Err(Error::sys(Step::EarlyMounts, "mounting", dir.to_bytes(), e)),
+            Err(e) => return Err(Error::sys(Step::EarlyMounts, msg!("mounting"), dir.to_bytes(), e)),
         }
     }
     Ok(())

@@ -38,8 +38,8 @@ fn apply_policy() -> ! {
     };
     let delay = DELAY_S.load(Relaxed);
     let (cmd, word) = match policy {
-        FailurePolicy::Reboot => (RebootCmd::Restart, "rebooting"),
-        FailurePolicy::PowerOff => (RebootCmd::PowerOff, "powering off"),
+        FailurePolicy::Reboot => (RebootCmd::Restart, msg!("rebooting")),
+        FailurePolicy::PowerOff => (RebootCmd::PowerOff, msg!("powering off")),
         FailurePolicy::Halt => {
             crate::log!(Level::Err, "halted (ddiboot.on_failure=halt); the console stays up");
             process::pause_forever()

@@ -27,7 +27,7 @@ pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
     if overlay == Overlay::None {
         return mount::mount(Some(dev), SYSROOT, Some(fstype), MS_RDONLY, None).ctx(
             Step::MountRoot,
-            "mounting",
+            msg!("mounting"),
             root.path.as_bytes(),
         );
     }
@@ -36,7 +36,7 @@ pub fn mount_root(root: &MappedRoot, overlay: Overlay) -> Result<(), Error> {
     mkdir(Step::MountRoot, c"/run")?;
     mount::mount(Some(c"tmpfs"), c"/run", Some(c"tmpfs"), MS_NOSUID | MS_NODEV, Some(c"mode=0755")).ctx(
         Step::MountRoot,
-        "mounting tmpfs on",
+        msg!("mounting tmpfs on"),
         b"/run",
     )?;
     let result = mount_overlay(dev, fstype, root);
@@ -65,7 +65,7 @@ fn mount_overlay(dev: &CStr, fstype: &CStr, root: &MappedRoot) -> Result<(), Err
     }
     mount::mount(Some(dev), LOWER, Some(fstype), MS_RDONLY, None).ctx(
         Step::MountRoot,
-        "mounting",
+        msg!("mounting"),
         root.path.as_bytes(),
     )?;
     mount::mount(
@@ -75,7 +75,7 @@ fn mount_overlay(dev: &CStr, fstype: &CStr, root: &MappedRoot) -> Result<(), Err
         0,
         Some(c"lowerdir=/run/ddiboot/lower,upperdir=/run/ddiboot/upper,workdir=/run/ddiboot/work"),
     )
-    .ctx(Step::MountRoot, "mounting overlayfs on", SYSROOT.to_bytes())
+    .ctx(Step::MountRoot, msg!("mounting overlayfs on"), SYSROOT.to_bytes())
 }
 
 fn fstype_cstr(root: &MappedRoot) -> &'static CStr {
@@ -117,11 +117,11 @@ fn enter_new_root() -> Result<(), Error> {
         }
         let _ = mount::umount2(dir, MNT_DETACH);
     }
-    fs::chdir(SYSROOT).ctx(Step::SwitchRoot, "entering", SYSROOT.to_bytes())?;
-    let old_root = fs::open(c"/", O_RDONLY | O_DIRECTORY).ctx(Step::SwitchRoot, "opening", b"/")?;
-    mount::mount(Some(c"."), c"/", None, MS_MOVE, None).ctx(Step::SwitchRoot, "moving /sysroot to", b"/")?;
-    fs::chroot(c".").ctx(Step::SwitchRoot, "chroot into", b"the new root")?;
-    fs::chdir(c"/").ctx(Step::SwitchRoot, "entering", b"/")?;
+    fs::chdir(SYSROOT).ctx(Step::SwitchRoot, msg!("entering"), SYSROOT.to_bytes())?;
+    let old_root = fs::open(c"/", O_RDONLY | O_DIRECTORY).ctx(Step::SwitchRoot, msg!("opening"), b"/")?;
+    mount::mount(Some(c"."), c"/", None, MS_MOVE, None).ctx(Step::SwitchRoot, msg!("moving /sysroot to"), b"/")?;
+    fs::chroot(c".").ctx(Step::SwitchRoot, msg!("chroot into"), b"the new root")?;
+    fs::chdir(c"/").ctx(Step::SwitchRoot, msg!("entering"), b"/")?;
     free_initramfs(&old_root);
     Ok(())
 }
@@ -157,8 +157,11 @@ fn delete_tree(dir: &Fd, dev: (u32, u32), depth: u32) {
             return;
         }
         let mut progress = false;
+        let mut c = CPath::new();
         for (name, is_dir) in &names {
-            let Some(c) = CPath::join(&[name]) else { continue };
+            if !c.set(&[name]) {
+                continue;
+            }
             if *is_dir {
                 let Ok(sub) = fs::openat(dir, c.as_cstr(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else { continue };
                 match fs::fstat(&sub) {
@@ -184,13 +187,16 @@ fn exec_init(init: Option<&[u8]>, args: &Args) -> Error {
     const FALLBACKS: [&[u8]; 4] = [b"/sbin/init", b"/etc/init", b"/bin/init", b"/bin/sh"];
     let one = [init.unwrap_or(b"")];
     let candidates: &[&[u8]] = if init.is_some() { &one } else { &FALLBACKS };
+    let mut p = CPath::new();
     for path in candidates {
-        let Some(p) = CPath::join(&[path]) else { continue };
+        if !p.set(&[path]) {
+            continue;
+        }
         info!("starting ", Untrusted(path));
         // argv: the init path, then what the kernel passed to us after argv[0].
         let e = process::exec(p.as_cstr(), args);
         warn!("cannot execute ", Untrusted(path), ": ", e);
     }
     // Each path tried was logged above with its errno.
-    Error::new(Step::SwitchRoot, "executing init", b"", Cause::Msg("no init could be started"))
+    Error::new(Step::SwitchRoot, msg!("executing init"), b"", Cause::Msg(msg!("no init could be started")))
 }

@@ -20,7 +20,7 @@ pub enum ReadError {
 impl Show for ReadError {
     fn show(&self, out: &mut Line) {
         // One message per variant, in declaration order (`text::push_nth`).
-        out.push_nth("read outside the device\0short read\0read failed: ", variant_index(self));
+        out.push_nth(msg!("read outside the device\0short read\0read failed: "), variant_index(self));
         if let ReadError::Errno(e) = self {
             e.show(out)
         }

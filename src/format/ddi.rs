@@ -8,7 +8,7 @@
 
 use crate::format::gpt::{Gpt, Partition};
 use crate::format::guid::{types::*, Guid};
-use crate::text::{variant_index, Line, Show};
+use crate::text::{variant_index, Line, Show, Text};
 
 /// CPU architectures with DPS partition types.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -72,7 +72,7 @@ pub const DPS_TYPES: usize = 30;
 impl Arch {
     /// systemd's names (`systemd-id128 show`), e.g. `x86-64`, in `Arch` order
     /// (`text::push_nth`).
-    const NAMES: &str = "x86-64\0arm64\0x86\0arm\0riscv64";
+    const NAMES: Text = msg!("x86-64\0arm64\0x86\0arm\0riscv64");
 
     /// (data, verity, verity-sig) type GUIDs of a kind.
     pub fn types(self, kind: DdiKind) -> (Guid, Guid, Guid) {
@@ -134,9 +134,9 @@ fn type_index(g: Guid) -> Option<usize> {
 impl Show for DpsType {
     fn show(&self, out: &mut Line) {
         // By position in `DdiKind`, `Role` (`text::push_nth`).
-        out.push_nth("root-\0usr-", self.kind as usize);
+        out.push_nth(msg!("root-\0usr-"), self.kind as usize);
         self.arch.show(out);
-        out.push_nth("\0-verity\0-verity-sig", self.role as usize);
+        out.push_nth(msg!("\0-verity\0-verity-sig"), self.role as usize);
     }
 }
 
@@ -161,11 +161,11 @@ impl Seen {
 impl Show for Seen {
     fn show(&self, out: &mut Line) {
         if self.0 == 0 {
-            out.push_str("nothing");
+            out.push_text(msg!("nothing"));
         }
         for (i, t) in self.types().enumerate() {
             if i > 0 {
-                out.push_str(", ");
+                out.push_text(msg!(", "));
             }
             t.show(out);
         }
@@ -204,7 +204,7 @@ pub enum DdiError {
 
 /// The messages of [`DdiError`], one per variant in declaration order (`text::push_nth`);
 /// the values and the rest of the message follow.
-const DDI_MESSAGES: &str = concat!(
+const DDI_MESSAGES: Text = msg!(concat!(
     "root hash shorter than 16 bytes or half zero\0",
     "no root or usr partition for \0",
     "no root or usr partition for \0",
@@ -212,7 +212,7 @@ const DDI_MESSAGES: &str = concat!(
     "no \0",      // NoMatchingVerity: TYPE partition matching the root hash
     " usable \0", // Ambiguous, after the count: TYPE partitions, cannot choose
     "incomplete partition set for ",
-);
+));
 
 impl Show for DdiError {
     fn show(&self, out: &mut Line) {
@@ -227,17 +227,17 @@ impl Show for DdiError {
             WrongArch { arch, seen } | NoMatchingData { arch, seen } | Incomplete { arch, seen } => (arch, seen),
             NoMatchingVerity(ty) => {
                 ty.show(out);
-                return out.push_str(" partition matching the root hash");
+                return out.push_text(msg!(" partition matching the root hash"));
             }
             Ambiguous { ty, .. } => {
                 ty.show(out);
-                return out.push_str(" partitions, cannot choose");
+                return out.push_text(msg!(" partitions, cannot choose"));
             }
         };
         arch.show(out);
-        out.push_str(" (found: ");
+        out.push_text(msg!(" (found: "));
         seen.show(out);
-        out.push_str(")");
+        out.push_text(msg!(")"));
     }
 }
 
@@ -513,7 +513,7 @@ mod tests {
     #[test]
     fn every_error_message() {
         // One message per variant (`text::push_nth`): each lines up with its variant.
-        assert_eq!(DDI_MESSAGES.split('\0').count(), 7);
+        assert_eq!(DDI_MESSAGES.count(), 7);
         assert_eq!(msg(DdiError::BadRootHash), "root hash shorter than 16 bytes or half zero");
         let arch = Arch::Riscv64;
         assert_eq!(msg(DdiError::NoPartitions { arch }), "no root or usr partition for riscv64 (found: nothing)");

@@ -8,6 +8,7 @@
 
 use crate::format::block::{BlockReader, ReadError};
 use crate::format::le;
+use crate::text::Text;
 
 /// Bytes read to probe: covers the squashfs superblock (byte 0) and the erofs and ext4
 /// superblocks (byte 1024).
@@ -44,12 +45,13 @@ pub enum FsType {
 }
 
 impl FsType {
-    /// The `mount(2)` filesystem type string.
-    pub fn name(self) -> &'static str {
+    /// The name, as `mount(2)` knows the type (for messages: the mount takes its own
+    /// `CStr`).
+    pub fn name(self) -> Text {
         match self {
-            FsType::Erofs => "erofs",
-            FsType::Squashfs => "squashfs",
-            FsType::Ext4 => "ext4",
+            FsType::Erofs => msg!("erofs"),
+            FsType::Squashfs => msg!("squashfs"),
+            FsType::Ext4 => msg!("ext4"),
         }
     }
 }
@@ -164,9 +166,9 @@ mod tests {
         assert_eq!(probed(&ext4()), Some(Probe { fs: FsType::Ext4, size: Some(1024 * 4096) }));
         assert_eq!(detect(&mut SliceReader(&erofs())), Ok(Some(FsType::Erofs)));
         assert_eq!(probed(&[0u8; 4096]), None);
-        assert_eq!(FsType::Erofs.name(), "erofs");
-        assert_eq!(FsType::Squashfs.name(), "squashfs");
-        assert_eq!(FsType::Ext4.name(), "ext4");
+        assert_eq!(FsType::Erofs.name().unpack(), "erofs");
+        assert_eq!(FsType::Squashfs.name().unpack(), "squashfs");
+        assert_eq!(FsType::Ext4.name().unpack(), "ext4");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::format::block::{div_ceil, BlockReader, ReadError};
 use crate::format::guid::Guid;
 pub use crate::format::guid::PartAttrs;
 use crate::format::le;
-use crate::text::{variant_index, Line, Show};
+use crate::text::{variant_index, Line, Show, Text};
 
 /// The most used entries ddiboot keeps (the usual array has 128 slots).
 pub const MAX_PARTITIONS: usize = 128;
@@ -94,7 +94,7 @@ pub enum TableError {
 
 /// The messages of [`TableError`], one per variant in declaration order
 /// (`text::push_nth`); a variant with values continues its message after them.
-const TABLE_MESSAGES: &str = concat!(
+const TABLE_MESSAGES: Text = msg!(concat!(
     "no gpt signature\0",
     "unsupported gpt revision\0",
     "bad gpt header size\0",
@@ -111,7 +111,7 @@ const TABLE_MESSAGES: &str = concat!(
     "too many partitions\0",
     "differs from the primary\0",
     "", // Read: the read error
-);
+));
 
 impl Show for TableError {
     fn show(&self, out: &mut Line) {
@@ -120,13 +120,13 @@ impl Show for TableError {
         match *self {
             PartitionRange(n) => {
                 n.show(out);
-                out.push_str(" outside the usable range");
+                out.push_text(msg!(" outside the usable range"));
             }
             PartitionOverlap(a, b) => {
                 a.show(out);
-                out.push_str(" and ");
+                out.push_text(msg!(" and "));
                 b.show(out);
-                out.push_str(" overlap");
+                out.push_text(msg!(" overlap"));
             }
             Read(e) => e.show(out),
             _ => {}
@@ -137,10 +137,13 @@ impl Show for TableError {
 impl Show for GptError {
     fn show(&self, out: &mut Line) {
         // One message per variant, in declaration order (`text::push_nth`).
-        out.push_nth("unsupported logical block size\0no gpt signature\0no valid gpt: primary: ", variant_index(self));
+        out.push_nth(
+            msg!("unsupported logical block size\0no gpt signature\0no valid gpt: primary: "),
+            variant_index(self),
+        );
         if let GptError::BothHeadersBad { primary, backup } = self {
             primary.show(out);
-            out.push_str("; backup: ");
+            out.push_text(msg!("; backup: "));
             backup.show(out);
         }
     }
@@ -741,7 +744,7 @@ pub(crate) mod tests {
             "no valid gpt: primary: gpt header crc mismatch; backup: partition entry array crc mismatch"
         );
         // One message per variant (`text::push_nth`): the first and the last line up.
-        assert_eq!(TABLE_MESSAGES.split('\0').count(), 16);
+        assert_eq!(TABLE_MESSAGES.count(), 16);
         let shown = |e: TableError| Line::of(&e).as_str().to_string();
         assert_eq!(shown(TableError::NoSignature), "no gpt signature");
         assert_eq!(shown(TableError::Mismatch), "differs from the primary");

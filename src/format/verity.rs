@@ -11,7 +11,7 @@
 use crate::devno::DevNo;
 use crate::format::block::{div_ceil, BlockReader, ReadError};
 use crate::format::le;
-use crate::text::{hex_digit, variant_index, HexBytes, Line, Show};
+use crate::text::{hex_digit, variant_index, HexBytes, Line, Show, Text};
 
 /// Size of the superblock (§4.1).
 pub const SUPERBLOCK_LEN: usize = 512;
@@ -79,7 +79,7 @@ pub enum VerityError {
 }
 
 /// The messages of [`VerityError`], one per variant in declaration order (`text::push_nth`).
-const MESSAGES: &str = concat!(
+const MESSAGES: Text = msg!(concat!(
     "verity superblock: \0", // Read: the read error follows
     "no verity superblock (bad magic)\0",
     "unsupported verity superblock version\0",
@@ -96,7 +96,7 @@ const MESSAGES: &str = concat!(
     "conflicting verity corruption/error options\0",
     "verity table too long\0",
     "verity block size below the device's logical block size",
-);
+));
 
 impl Show for VerityError {
     fn show(&self, out: &mut Line) {
@@ -804,7 +804,7 @@ mod tests {
         );
         assert_eq!(Line::of(&VerityError::Read(ReadError::Short)).as_str(), "verity superblock: short read");
         // One message per variant (`text::push_nth`): the first and the last line up.
-        assert_eq!(MESSAGES.split('\0').count(), 16);
+        assert_eq!(MESSAGES.count(), 16);
         assert_eq!(Line::of(&VerityError::BadMagic).as_str(), "no verity superblock (bad magic)");
         assert_eq!(
             Line::of(&VerityError::BlockSizeBelowDevice).as_str(),

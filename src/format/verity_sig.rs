@@ -20,7 +20,7 @@
 
 use crate::format::block::{BlockReader, ReadError};
 use crate::format::verity::{parse_root_hash, RootHash};
-use crate::text::{variant_index, Line, Show};
+use crate::text::{variant_index, Line, Show, Text};
 
 /// systemd refuses larger signature partitions (EFBIG).
 pub const MAX_PARTITION: u64 = 4 << 20;
@@ -89,7 +89,7 @@ pub enum SigError {
 
 /// The messages of [`SigError`], one per variant in declaration order (`text::push_nth`);
 /// a variant with a value continues its message with it.
-const MESSAGES: &str = concat!(
+const MESSAGES: Text = msg!(concat!(
     "\0", // Read: the read error
     "partition larger than 4 MiB\0",
     "partition holds no JSON\0",
@@ -105,7 +105,7 @@ const MESSAGES: &str = concat!(
     "escapes in \0",
     "rootHash is not 32 to 128 hex digits\0",
     "signature is not base64",
-);
+));
 
 impl Show for SigError {
     fn show(&self, out: &mut Line) {
@@ -596,7 +596,7 @@ mod tests {
         assert_eq!(read_verity_sig(&mut Broken, &mut buf), Err(SigError::Read(ReadError::Short)));
         assert_eq!(msg(SigError::Read(ReadError::Short)), "short read");
         // One message per variant (`text::push_nth`): the first and the last line up.
-        assert_eq!(MESSAGES.split('\0').count(), 15);
+        assert_eq!(MESSAGES.count(), 15);
         assert_eq!(msg(SigError::PartitionTooBig), "partition larger than 4 MiB");
         assert_eq!(msg(SigError::BadBase64), "signature is not base64");
         assert_eq!(msg(SigError::Escaped(SigKey::Signature)), "escapes in signature");

@@ -5,7 +5,7 @@
 //! `=` and are removed; there are no escapes. `--` ends the kernel's part (the rest is
 //! for init). The last occurrence of a key wins.
 
-use crate::text;
+use crate::text::{self, Text};
 
 /// One `key[=value]` word.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -167,7 +167,7 @@ impl Default for Config<'_> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Warning<'a> {
     pub key: &'a [u8],
-    pub problem: &'static str,
+    pub problem: Text,
 }
 
 /// A number of seconds: ASCII digits only (a number too long for a `u64` is `u64::MAX`,
@@ -237,20 +237,20 @@ impl<'a> Config<'a> {
                         c.image = path;
                         None
                     }
-                    _ => Some("must be an absolute path on the ESP, or memory"),
+                    _ => Some(msg!("must be an absolute path on the ESP, or memory")),
                 },
                 Some(i @ (4 | 5)) => {
                     let (slot, max, capped) = if i == 4 {
-                        (&mut c.timeout_s, MAX_TIMEOUT_S, "too long: capped at 86400 s (1 day)")
+                        (&mut c.timeout_s, MAX_TIMEOUT_S, msg!("too long: capped at 86400 s (1 day)"))
                     } else {
-                        (&mut c.failure_delay_s, MAX_FAILURE_DELAY_S, "too long: capped at 3600 s (1 hour)")
+                        (&mut c.failure_delay_s, MAX_FAILURE_DELAY_S, msg!("too long: capped at 3600 s (1 hour)"))
                     };
                     match v.and_then(seconds) {
                         Some(t) => {
                             *slot = t.min(max as u64) as u32;
                             (t > max as u64).then_some(capped)
                         }
-                        None => Some("must be a number of seconds"),
+                        None => Some(msg!("must be a number of seconds")),
                     }
                 }
                 Some(6) => {
@@ -261,7 +261,7 @@ impl<'a> Config<'a> {
                             c.on_failure = f;
                             None
                         }
-                        None => Some("must be reboot, poweroff or halt"),
+                        None => Some(msg!("must be reboot, poweroff or halt")),
                     }
                 }
                 Some(7) => match parse_bool(v) {
@@ -269,7 +269,7 @@ impl<'a> Config<'a> {
                         c.debug = d;
                         None
                     }
-                    None => Some("must be a boolean"),
+                    None => Some(msg!("must be a boolean")),
                 },
                 Some(8) => match lookup(v, &[b"off", b"on", b"required", b"signed"]) {
                     Some(i) => {
@@ -279,16 +279,16 @@ impl<'a> Config<'a> {
                             .unwrap_or(VerityMode::Required);
                         None
                     }
-                    None => Some("must be off, required or signed"),
+                    None => Some(msg!("must be off, required or signed")),
                 },
                 Some(_) => match lookup(v, &[b"tmpfs", b"none"]) {
                     Some(i) => {
                         c.overlay = if i == 0 { Overlay::Tmpfs } else { Overlay::None };
                         None
                     }
-                    None => Some("must be tmpfs or none"),
+                    None => Some(msg!("must be tmpfs or none")),
                 },
-                None if p.key.starts_with(b"ddiboot.") => Some("unknown ddiboot option"),
+                None if p.key.starts_with(b"ddiboot.") => Some(msg!("unknown ddiboot option")),
                 None => None,
             };
             if let Some(problem) = problem {
@@ -340,7 +340,7 @@ mod tests {
             ddiboot.timeout=x ddiboot.image=/EFI/x.raw systemd.verity_root_options=check-at-most-once \
             ddiboot.failure_delay=0 -- ddiboot.image=/ignored";
         let mut warnings = Vec::new();
-        let c = Config::parse(line, &mut |w| warnings.push(w));
+        let c = Config::parse(line, &mut |w| warnings.push((w.key, w.problem.unpack())));
         assert_eq!(c.roothash, Some(&b"bb"[..]));
         assert_eq!(c.init, Some(&b"/bin/sh"[..]));
         assert!(c.debug);
@@ -354,8 +354,8 @@ mod tests {
         assert_eq!(
             warnings,
             vec![
-                Warning { key: b"ddiboot.bogus", problem: "unknown ddiboot option" },
-                Warning { key: b"ddiboot.timeout", problem: "must be a number of seconds" },
+                (&b"ddiboot.bogus"[..], "unknown ddiboot option".to_string()),
+                (&b"ddiboot.timeout"[..], "must be a number of seconds".to_string()),
             ]
         );
     }
@@ -363,20 +363,22 @@ mod tests {
     #[test]
     fn waits_are_capped_with_a_warning() {
         let mut warnings = Vec::new();
-        let c = Config::parse(b"ddiboot.timeout=86400 ddiboot.failure_delay=3600", &mut |w| warnings.push(w));
+        let c = Config::parse(b"ddiboot.timeout=86400 ddiboot.failure_delay=3600", &mut |w| {
+            warnings.push((w.key, w.problem.unpack()))
+        });
         assert_eq!((c.timeout_s, c.failure_delay_s), (86_400, 3_600));
         assert!(warnings.is_empty());
         let c = Config::parse(
             b"ddiboot.timeout=86401 ddiboot.failure_delay=999999999999999999999999 ddiboot.timeout=-1",
-            &mut |w| warnings.push(w),
+            &mut |w| warnings.push((w.key, w.problem.unpack())),
         );
         assert_eq!((c.timeout_s, c.failure_delay_s), (MAX_TIMEOUT_S, MAX_FAILURE_DELAY_S));
         assert_eq!(
             warnings,
             vec![
-                Warning { key: b"ddiboot.timeout", problem: "too long: capped at 86400 s (1 day)" },
-                Warning { key: b"ddiboot.failure_delay", problem: "too long: capped at 3600 s (1 hour)" },
-                Warning { key: b"ddiboot.timeout", problem: "must be a number of seconds" },
+                (&b"ddiboot.timeout"[..], "too long: capped at 86400 s (1 day)".to_string()),
+                (&b"ddiboot.failure_delay"[..], "too long: capped at 3600 s (1 hour)".to_string()),
+                (&b"ddiboot.timeout"[..], "must be a number of seconds".to_string()),
             ]
         );
         for bad in ["", "1s", " 1", "+1", "0x10"] {
@@ -403,8 +405,8 @@ mod tests {
             [VerityMode::Signed, VerityMode::Required, VerityMode::Required, VerityMode::Off]
         );
         let mut warned = Vec::new();
-        let c = Config::parse(b"ddiboot.verity=signed ddiboot.verity=maybe", &mut |w| warned.push(w.problem));
-        assert_eq!((c.verity, warned), (VerityMode::Signed, vec!["must be off, required or signed"]));
+        let c = Config::parse(b"ddiboot.verity=signed ddiboot.verity=maybe", &mut |w| warned.push(w.problem.unpack()));
+        assert_eq!((c.verity, warned), (VerityMode::Signed, vec!["must be off, required or signed".to_string()]));
         assert!(!c.debug && c.roothash.is_none() && c.init.is_none());
     }
 }

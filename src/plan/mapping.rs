@@ -19,7 +19,7 @@ pub enum MapError {
 impl Show for MapError {
     fn show(&self, out: &mut Line) {
         // One message per variant, in declaration order (`text::push_nth`).
-        out.push_nth("not aligned to the disk's logical block size\0extent outside the partition", *self as usize)
+        out.push_nth(msg!("not aligned to the disk's logical block size\0extent outside the partition"), *self as usize)
     }
 }
 

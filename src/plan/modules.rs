@@ -2,7 +2,7 @@
 //! a module file that ddiboot may load. The list comes from the initramfs, which the
 //! signed UKI carries, but a name must still never reach outside the module directory.
 
-use crate::text::has_byte;
+use crate::text::{has_byte, Text};
 
 /// Why a line of the list is not a module file name.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -16,11 +16,11 @@ pub enum BadName {
 }
 
 impl BadName {
-    pub fn reason(self) -> &'static str {
+    pub fn reason(self) -> Text {
         match self {
-            BadName::Slash => "contains '/'",
-            BadName::LeadingDot => "starts with '.'",
-            BadName::Nul => "contains a NUL byte",
+            BadName::Slash => msg!("contains '/'"),
+            BadName::LeadingDot => msg!("starts with '.'"),
+            BadName::Nul => msg!("contains a NUL byte"),
         }
     }
 }
@@ -72,6 +72,6 @@ mod tests {
         assert_eq!(check_name(b"x.ko..zst"), Ok(())); // dots inside are fine
         let got: Vec<_> = names(b"ok.ko\nsub/x.ko\n").collect();
         assert_eq!(got, [Ok(&b"ok.ko"[..]), Err((BadName::Slash, &b"sub/x.ko"[..]))]);
-        assert!(BadName::Slash.reason().contains('/'));
+        assert_eq!(BadName::Slash.reason().unpack(), "contains '/'");
     }
 }

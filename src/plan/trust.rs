@@ -36,11 +36,11 @@ impl Show for TrustError {
     fn show(&self, out: &mut Line) {
         // One message per variant, in declaration order (`text::push_nth`).
         out.push_nth(
-            concat!(
+            msg!(concat!(
                 "no roothash= on the command line and the DDI is not signed\0",
                 "ddiboot.verity=signed and the DDI is not signed\0",
                 "the rootHash of the DDI's signature is not roothash=",
-            ),
+            )),
             *self as usize,
         )
     }
@@ -83,10 +83,10 @@ impl Show for Refusal {
         static EXPLAINED: [Errno; 6] =
             [Errno::ENOKEY, Errno::EKEYREJECTED, Errno::EBADMSG, Errno::ENOPKG, Errno::EINVAL, Errno::ENOSYS];
         self.0.show(out);
-        out.push_str(": ");
+        out.push_text(msg!(": "));
         let i = EXPLAINED.iter().position(|&e| e == self.0).unwrap_or(EXPLAINED.len());
         out.push_nth(
-            concat!(
+            msg!(concat!(
                 "the signing key is not trusted by the kernel\0",
                 "the signature does not match the root hash\0",
                 "not a PKCS#7 signature\0",
@@ -94,7 +94,7 @@ impl Show for Refusal {
                 "kernel without CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG?\0",
                 "kernel without CONFIG_KEYS\0",
                 "refused",
-            ),
+            )),
             i,
         )
     }

@@ -14,7 +14,7 @@
 //! are the only buffers.
 
 use crate::format::block::{BlockReader, ReadError};
-use crate::text::{variant_index, Line, Show};
+use crate::text::{variant_index, Line, Show, Text};
 
 mod boot_sector;
 mod dir;
@@ -98,7 +98,7 @@ impl Show for FatError {
 }
 
 /// The messages of [`FatError`], one per variant in declaration order (`text::push_nth`).
-const MESSAGES: &str = concat!(
+const MESSAGES: Text = msg!(concat!(
     "\0", // Read: the read error follows
     "no 55aa boot sector signature\0",
     "bad bytes per sector\0",
@@ -123,7 +123,7 @@ const MESSAGES: &str = concat!(
     "cluster chain shorter than the file\0",
     "cluster chain loops\0",
     "file has too many extents",
-);
+));
 
 /// An open FAT volume: the byte range `[part_offset, part_offset + part_len)` of `dev`.
 pub struct FatVolume<R: BlockReader> {
