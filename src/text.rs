@@ -6,8 +6,8 @@
 //! so this small writer is all it needs. Message texts are stored packed
 //! ([`crate::packed`]) and unpacked as they are written.
 
+use crate::packed;
 pub use crate::packed::Text;
-use crate::packed::DICT;
 
 /// Whether `s` holds the byte `b`. A plain loop: core's `contains` on bytes is a ~200-byte
 /// word-at-a-time search, more code than the short names and tables checked here need
@@ -110,8 +110,7 @@ impl Line {
     /// Message `n` (0-based) of `list`, messages separated by NUL bytes. One string and
     /// one index per error enum instead of a `&str` and a branch per variant
     /// (docs/size.md). The text is unpacked as it goes: a byte >= 0x80 is dictionary entry
-    /// `b - 0x80` (`packed::DICT`, whose entries are plain ASCII). Stops at message `n`'s
-    /// NUL: a dictionary entry is found in ~half the dictionary on average, not all of it.
+    /// `b - 0x80` (`packed::word`, plain ASCII). Stops at message `n`'s NUL.
     #[inline(never)]
     pub fn push_nth(&mut self, list: Text, n: usize) {
         let mut n = n;
@@ -125,7 +124,7 @@ impl Line {
                 if b < 0x80 {
                     self.push_byte(b);
                 } else {
-                    self.push_nth(DICT, (b - 0x80) as usize);
+                    self.push_nth(packed::word((b - 0x80) as usize), 0);
                 }
             }
         }

@@ -24,14 +24,16 @@
 //! the entries already chosen (`rank` has the details). Rerun it after adding many
 //! messages; a new literal needs nothing (it is packed with whatever entries fit it).
 //!
-//! Decoding walks the dictionary to entry `i` (no offset table: 254 bytes more), ~9 µs of
-//! host time for the info lines of a boot.
+//! Decoding finds entry `i` through a table of where each entry starts, filled on first
+//! use in `.bss` (walking the entries before it cost ~0.4 ms of QEMU guest time a boot;
+//! the table as a constant would be 254 bytes more).
+
+use core::sync::atomic::{AtomicBool, AtomicU16, Ordering::Relaxed};
 
 /// The dictionary, entry `i` stands for byte `0x80 + i`. ASCII only, no NUL, no empty
 /// entry, at most 127 entries, so that no token is [`END`] (checked at compile time and by
 /// the tests). In the order `suggest_dictionary` chose them (most saving first). Order does
-/// not matter for packing (the longest match wins), only for decoding speed (an entry is
-/// found by walking the ones before it).
+/// not matter for packing (the longest match wins) nor for decoding ([`word`]).
 pub const WORDS: &[&str] = &[
     " the ",
     "partition",
@@ -221,6 +223,32 @@ static DICT_BYTES: [u8; DICT_LEN] = join::<DICT_LEN>(WORDS);
 
 /// The dictionary as a [`Text`] (its entries hold no byte >= 0x80, so it decodes as itself).
 pub const DICT: Text = Text(DICT_BYTES.as_ptr());
+
+/// Where each dictionary entry starts in the stored dictionary, filled on first use: a
+/// token is shown without walking the entries before it (that walk cost ~0.4 ms of QEMU
+/// guest time a boot on x86_64, a few tokens in every line). Atomics only so that a
+/// `static` may be filled at run time without `unsafe`: ddiboot runs one thread.
+static STARTS: [AtomicU16; WORDS.len()] = [const { AtomicU16::new(0) }; WORDS.len()];
+static STARTS_READY: AtomicBool = AtomicBool::new(false);
+
+/// Dictionary entry `i` (the token `0x80 + i`), up to the NUL that ends it; the empty
+/// text when there is no entry `i`.
+pub fn word(i: usize) -> Text {
+    if !STARTS_READY.load(Relaxed) {
+        let mut at = 0;
+        for slot in &STARTS {
+            slot.store(at as u16, Relaxed);
+            while DICT_BYTES.get(at).is_some_and(|&b| b != 0) {
+                at += 1;
+            }
+            at += 1;
+        }
+        STARTS_READY.store(true, Relaxed);
+    }
+    let start = STARTS.get(i).map_or(DICT_LEN, |s| s.load(Relaxed) as usize);
+    // At or before the closing `END` (the last byte): `Text`'s invariant.
+    Text(DICT_BYTES.as_ptr().wrapping_add(start.min(DICT_LEN - 1)))
+}
 
 /// The entries grouped by first byte, longest first within a group, so that packing tries
 /// only the few entries that can match and stops at the first that does (const evaluation
@@ -487,6 +515,10 @@ mod tests {
         assert_eq!(DICT.packed().len() + 1, DICT_LEN);
         assert!(DICT.packed().iter().all(|&b| b < 0x80));
         assert_eq!(DICT_BYTES.last(), Some(&END));
+        for (i, w) in WORDS.iter().enumerate() {
+            assert_eq!(Line::of(&word(i)).as_str(), *w);
+        }
+        assert_eq!(Line::of(&word(WORDS.len())).as_str(), "");
         assert_eq!(DICT.unpack(), WORDS.iter().map(|w| format!("{w}\0")).collect::<String>());
         for (i, w) in WORDS.iter().enumerate() {
             let mut l = Line::new();
