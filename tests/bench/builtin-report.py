@@ -79,7 +79,7 @@ w("")
 w("The kernels: `scripts/mkkernel` from Debian's `linux-source-6.1`, `tinyconfig` + `kernel/ddiboot.config` + "
   "the architecture's fragment + `kernel/trusted-cert.config` (the test certificate) + "
   "`tests/bench/peer-kernel.config` (vfat and nls for the busybox peer); no modules. "
-  "The same kernel and disk boot all three stage ones. Command line: "
+  "The same kernel and disk boot all three stage ones (the signed boot: a third disk). Command line: "
   "`quiet ddiboot.on_failure=poweroff ddiboot.failure_delay=0 roothash=<the DDI's>` and idle=poll (x86_64), "
   "nohlt (aarch64).")
 w("")
@@ -117,7 +117,8 @@ for arch in arches:
     if d is not None and sg is not None:
         w(f"A signed boot (the DDI's verity-sig partition read and its signature checked by the kernel, "
           f"no `roothash=`) against the `roothash=` boot of the same root: {sg * 1000:.1f} ms vs "
-          f"{d * 1000:.1f} ms ({(sg - d) * 1000:+.1f} ms).")
+          f"{d * 1000:.1f} ms ({(sg - d) * 1000:+.1f} ms). Nearly all of the difference is the kernel's "
+          "PKCS#7 check in dm-verity's table constructor (RSA in generic C under TCG; see the notes).")
         w("")
     w("| kernel | release | vmlinuz | initrd (raw) | UKI |")
     w("|---|---|---|---|---|")
@@ -132,12 +133,16 @@ w("Notes. The built-in kernels leave no module loading in stage one, so the figu
   "cortex-a57 has the ARMv8 crypto extensions (`sha2-ce`). The same holds, on a smaller scale, for "
   "**→ marker** on x86_64: a verified boot reads a few blocks through dm-verity (the superblock's, "
   "the directories and inodes on the way to /sbin/init, the marker's one page) and each 4 KiB block, data "
-  "or hash tree, costs ~1 ms of guest time in `sha256-generic`: about 7 of ddiboot's ms over the floor, "
-  "which verifies nothing; the peer reads the same blocks. On CPU models with SSSE3 the kernel's "
-  "`sha256-ssse3` takes that over: in a by-hand trial with this session's marker (before the last two "
-  "speed changes), `-cpu Nehalem-v2` (x86-64-v2, the oldest model with SSSE3) gave ddiboot 16.6 ms, the "
-  "peer 169.9 and the floor 11.2 (1/10.2), `qemu64` 19.7, 172.3 and 11.1, and `-cpu max` (AVX2, but a "
-  "slower kernel elsewhere) 17.8, 176.6 and 13.4. The busybox peer's larger "
+  "or hash tree, costs ~0.7 ms of guest time in `sha256-generic` (and dm-verity hashes a zero block when "
+  "it builds the table): about 6 ms of ddiboot's time, more than all of its time over the floor, which "
+  "verifies nothing; the peer reads the same blocks. On CPU models with SSSE3 the kernel's "
+  "`sha256-ssse3` takes that over: in a by-hand trial (ddiboot as of the fourth session, 4 ms slower "
+  "than now), `-cpu Nehalem-v2` (x86-64-v2, the oldest model with SSSE3) gave ddiboot 16.6 ms, the "
+  "peer 169.9 and the floor 11.2, `qemu64` 19.7, 172.3 and 11.1, and `-cpu max` (AVX2, but a "
+  "slower kernel elsewhere) 17.8, 176.6 and 13.4. The signed boot's extra time, with `ddiboot.debug` on "
+  "x86_64: ~14.6 ms between dm-verity's `sha256 using implementation` line and the table's next line (the "
+  "kernel checking the PKCS#7 signature against its keyring), ~0.5 ms in ddiboot (finding and reading the "
+  "signature partition, the JSON and base64, the key). The busybox peer's larger "
   "kernel start → /init is the unpacking of its 12 MB initrd.")
 w("")
 print("\n".join(out))
