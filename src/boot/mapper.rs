@@ -121,7 +121,8 @@ pub fn map_image<'p>(
         mapping::verity_layout(data_span.len, params.hash_start_block, params.hash_block_size, params.data_block_size)
             .ok_or_else(outside)?;
     params.hash_start_block = layout.hash_start;
-    let data = linear(&dm, DATA, DATA_INNER, backing, src.extents, data_span, Some((layout.gap, hash_span)), disk_lbs)?;
+    let data =
+        linear(&dm, DATA, DATA_INNER, backing, src.extents, data_span, Some((layout.gap, &hash_extents)), disk_lbs)?;
     let result = (|| {
         // The signature reaches dm-verity as a key in this thread's keyring, which the
         // kernel reads while loading the table; `key` unlinks it when dropped.
@@ -236,7 +237,8 @@ fn outside() -> Error {
 
 /// A read-only dm-linear device `name` (with `uuid`) over the bytes `span` of the DDI
 /// file, whose extents on the disk are `all`; with `then = (gap, more)`, followed by `gap`
-/// bytes of the `error` target and the bytes `more` of the file.
+/// bytes of the `error` target and the extents `more` (the verity partition's, as the
+/// superblock was read through them).
 #[allow(clippy::too_many_arguments)]
 fn linear(
     dm: &DmControl,
@@ -245,39 +247,31 @@ fn linear(
     backing: Backing,
     all: &[Extent],
     span: Extent,
-    then: Option<(u64, Extent)>,
+    then: Option<(u64, &[Extent])>,
     disk_lbs: u32,
 ) -> Result<DevNo, Error> {
     let mut t = Table::new();
-    push_linear(&mut t, name, backing, all, span, disk_lbs)?;
-    if let Some((gap, more)) = then {
-        if gap != 0 {
-            t.push(gap / 512, b"error", b"").ctx(Step::MapImage, msg!("building the table for"), name)?;
-        }
-        push_linear(&mut t, name, backing, all, more, disk_lbs)?;
-    }
-    dm.activate(name, uuid, &mut t, true).ctx(Step::MapImage, msg!("creating"), name)
-}
-
-/// The dm-linear targets for the bytes `span` of the DDI file: one per piece of its
-/// extents `all`, each checked against the disk's logical block size `disk_lbs`
-/// (dm-linear refuses others) and pointing into the backing device.
-fn push_linear(
-    t: &mut Table,
-    name: &[u8],
-    backing: Backing,
-    all: &[Extent],
-    span: Extent,
-    disk_lbs: u32,
-) -> Result<(), Error> {
     let mut extents = Extents::new();
     if !sub_extents_into(all, span.offset, span.len, &mut extents) {
         return Err(outside());
     }
-    mapping::check_aligned(&extents, disk_lbs)
+    push_linear(&mut t, name, backing, &extents, disk_lbs)?;
+    if let Some((gap, more)) = then {
+        if gap != 0 {
+            t.push(gap / 512, b"error", b"").ctx(Step::MapImage, msg!("building the table for"), name)?;
+        }
+        push_linear(&mut t, name, backing, more, disk_lbs)?;
+    }
+    dm.activate(name, uuid, &mut t, true).ctx(Step::MapImage, msg!("creating"), name)
+}
+
+/// One dm-linear target per piece in `extents`, each checked against the disk's logical
+/// block size `disk_lbs` (dm-linear refuses others) and pointing into the backing device.
+fn push_linear(t: &mut Table, name: &[u8], backing: Backing, extents: &[Extent], disk_lbs: u32) -> Result<(), Error> {
+    mapping::check_aligned(extents, disk_lbs)
         .map_err(|e| Error::new(Step::MapImage, msg!("partition"), b"", Cause::Map(e)))?;
     let mut p = Line::new();
-    for e in &extents {
+    for e in extents {
         let sectors = mapping::linear_target(e, backing, &mut p)
             .map_err(|e| Error::new(Step::MapImage, msg!("mapping"), name, Cause::Map(e)))?;
         t.push(sectors, b"linear", p.as_bytes()).ctx(Step::MapImage, msg!("building the table for"), name)?;

@@ -1,5 +1,5 @@
 //! Message text stored packed: the words and fragments that ddiboot's messages share
-//! ("the ", "partition", "verity ", ...) are kept once, in [`DICT`], and each use of one in
+//! ("the ", "partition", "verity ", ...) are kept once, in [`WORDS`], and each use of one in
 //! a message is the single byte `0x80 + i`. Packing happens at compile time ([`msg!`](crate::msg),
 //! const fns, no proc macro); [`Line::push_text`](crate::text::Line::push_text) writes the
 //! text back out byte for byte, so the console and kmsg see exactly what was written in the
@@ -222,7 +222,8 @@ const fn join<const N: usize>(words: &[&str]) -> [u8; N] {
 static DICT_BYTES: [u8; DICT_LEN] = join::<DICT_LEN>(WORDS);
 
 /// The dictionary as a [`Text`] (its entries hold no byte >= 0x80, so it decodes as itself).
-pub const DICT: Text = Text(DICT_BYTES.as_ptr());
+#[cfg(test)]
+const DICT: Text = Text(DICT_BYTES.as_ptr());
 
 /// Where each dictionary entry starts in the stored dictionary, filled on first use: a
 /// token is shown without walking the entries before it (that walk cost ~0.4 ms of QEMU
